@@ -1,0 +1,1 @@
+"""The ``qdframe`` command line."""

@@ -1,0 +1,71 @@
+"""Entry point of the ``qdframe`` command.
+
+Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+from qdframe._version import __version__
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="qdframe",
+    help=(
+        "Plan, run and verify quantum circuits on networks of small quantum processors.\n\n"
+        "Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+# Sub-command groups, each in its own module exposing ``app`` (a typer.Typer)
+# or ``register(app)`` for top-level commands. Listed as data so a group that
+# needs an optional extra can fail with a clear message instead of at import.
+_GROUPS: tuple[tuple[str, str], ...] = (
+    ("plugins", "qdframe.cli.plugins"),
+    ("hal", "qdframe.cli.hal"),
+    ("config", "qdframe.cli.config"),
+)
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"qdframe {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Print the qdframe version and exit.",
+    ),
+) -> None:
+    """Plan, run and verify quantum circuits on networks of small quantum processors."""
+
+
+def _install_groups() -> None:
+    for name, module_name in _GROUPS:
+        module = importlib.import_module(module_name)
+        app.add_typer(module.app, name=name)
+    for module_name in _COMMAND_MODULES:
+        importlib.import_module(module_name).register(app)
+
+
+_install_groups()
+
+
+def main() -> None:
+    """Run the CLI (console-script entry point)."""
+    app()

@@ -1,0 +1,514 @@
+"""System configuration: one pydantic model per block of the seed.
+
+``SystemConfig`` holds the blocks; its fields are also the TOML tables::
+
+    [distributed]
+    num_nodes = 16
+    qubits_per_node = 8
+    network_topology = "ring"
+
+Enumerations are readable strings, units are part of field names
+(``latency_us``, ``bandwidth_bps``, ``max_memory_bytes``). Defaults follow the
+seed. :func:`load_config` reads TOML and applies ``QDFRAME_<TABLE>__<KEY>``
+environment overrides (for example ``QDFRAME_DISTRIBUTED__NUM_NODES=16``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from qdframe.errors import ConfigError
+
+__all__ = [
+    "ENV_PREFIX",
+    "AccelerationConfig",
+    "AdaptationType",
+    "AdaptiveDistributionConfig",
+    "AggregationMethod",
+    "AllocationStrategy",
+    "AnalysisType",
+    "CommunicationConfig",
+    "CommunicationMode",
+    "CompressionLevel",
+    "DistributedQuantumConfig",
+    "DistributionEnsembleConfig",
+    "DiversityMeasure",
+    "ExecutorKind",
+    "FallbackStrategy",
+    "ManagementType",
+    "MemoryConfig",
+    "MetricsConfig",
+    "MonitoringLevel",
+    "NetworkClientConfig",
+    "NetworkType",
+    "OptimizationLevel",
+    "OptimizationType",
+    "PerformanceAnalysisConfig",
+    "RecoveryConfig",
+    "ResourceManagementConfig",
+    "SystemConfig",
+    "SystemIntegrationConfig",
+    "config_from_mapping",
+    "load_config",
+]
+
+ENV_PREFIX = "QDFRAME_"
+
+GIB = 1024**3
+
+
+class _Block(BaseModel):
+    """Base of every configuration block: strict keys, validated assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
+
+
+# --------------------------------------------------------------------------
+# Enumerations (readable strings, as they appear in TOML)
+# --------------------------------------------------------------------------
+
+
+class CommunicationMode(str, Enum):
+    """How gates that span two nodes are carried out."""
+
+    QUANTUM = "quantum"  # EPR pairs: cat-entanglement and teleportation
+    CLASSICAL = "classical"  # circuit cutting with classical communication
+    HYBRID = "hybrid"  # per burst, by cost
+
+
+class ManagementType(str, Enum):
+    QUANTUM = "quantum"
+    CLASSICAL = "classical"
+    HYBRID = "hybrid"
+
+
+class AllocationStrategy(str, Enum):
+    """``static``: plan once. ``dynamic``: re-plan when a node fails or a link degrades."""
+
+    STATIC = "static"
+    DYNAMIC = "dynamic"
+
+
+class ExecutorKind(str, Enum):
+    THREADS = "threads"
+    PROCESSES = "processes"
+
+
+class OptimizationType(str, Enum):
+    QUANTUM = "quantum"
+    BANDWIDTH = "bandwidth"
+    LATENCY = "latency"
+    PROTOCOL = "protocol"
+    ROUTING = "routing"
+
+
+class NetworkType(str, Enum):
+    QUANTUM = "quantum"
+    CLASSICAL = "classical"
+    HYBRID = "hybrid"
+
+
+class AnalysisType(str, Enum):
+    DISTRIBUTED = "distributed"
+    PERFORMANCE = "performance"
+    RESOURCE = "resource"
+    NETWORK = "network"
+    ERROR = "error"
+
+
+class OptimizationLevel(str, Enum):
+    NONE = "none"
+    BASIC = "basic"
+    MODERATE = "moderate"
+    AGGRESSIVE = "aggressive"
+
+
+class CompressionLevel(str, Enum):
+    NONE = "none"
+    FAST = "fast"
+    BALANCED = "balanced"
+    AGGRESSIVE = "aggressive"
+
+
+class AdaptationType(str, Enum):
+    QUANTUM = "quantum"
+    CLASSICAL = "classical"
+    HYBRID = "hybrid"
+
+
+class AggregationMethod(str, Enum):
+    """``best``: the lowest-cost member. ``weighted``: members vote per qubit, weighted by score."""
+
+    BEST = "best"
+    WEIGHTED = "weighted"
+
+
+class DiversityMeasure(str, Enum):
+    """How different two members' partitions are.
+
+    ``quantum``: share of two-qubit interaction weight whose locality (local or
+    remote) differs; ``partition_distance``: share of qubits that must move,
+    minimised over node relabelling; ``variation_of_information``: the
+    information-theoretic distance between the two partitions.
+    """
+
+    QUANTUM = "quantum"
+    PARTITION_DISTANCE = "partition_distance"
+    VARIATION_OF_INFORMATION = "variation_of_information"
+
+
+class MonitoringLevel(str, Enum):
+    OFF = "off"
+    BASIC = "basic"
+    DETAILED = "detailed"
+
+
+class FallbackStrategy(str, Enum):
+    """What to do when hardware fails: run classically, or abort."""
+
+    CLASSICAL = "classical"
+    NONE = "none"
+
+
+# --------------------------------------------------------------------------
+# Blocks
+# --------------------------------------------------------------------------
+
+
+class DistributedQuantumConfig(_Block):
+    """The network of quantum processors (seed: ``distributed_quantum_config_t``)."""
+
+    num_nodes: int = Field(1024, ge=1, description="Number of quantum processors (nodes).")
+    qubits_per_node: int = Field(64, ge=1, description="Data qubits per node.")
+    comm_qubits_per_node: int = Field(
+        2, ge=1, description="Communication qubits per node, reused by EPR protocols."
+    )
+    network_topology: str = Field(
+        "torus", description="Registered topology name (`qdframe plugins list` shows them)."
+    )
+    topology_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra parameters for the topology builder, e.g. `dims = [8, 8, 16]`.",
+    )
+    communication_mode: CommunicationMode = Field(
+        CommunicationMode.QUANTUM, description="How gates spanning nodes are carried out."
+    )
+    allocator: str = Field(
+        "auto", description="Registered allocator name, or `auto` to pick by circuit size."
+    )
+    enable_error_correction: bool = Field(
+        True, description="Purify EPR pairs (DEJMPS) to meet `integration.error_budget`."
+    )
+    enable_monitoring: bool = Field(True, description="Collect run metrics.")
+    enable_load_balancing: bool = Field(
+        True, description="Weigh per-node load when allocating and spreading jobs."
+    )
+
+    @field_validator("network_topology", "allocator")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        if not value or not value.replace("_", "").replace("-", "").isalnum():
+            raise ValueError("must be a registered name such as 'torus' or 'ring'")
+        return value
+
+
+class ResourceManagementConfig(_Block):
+    """Quantum and classical processors, memory and network resources."""
+
+    management_type: ManagementType = Field(ManagementType.QUANTUM)
+    allocation_strategy: AllocationStrategy = Field(
+        AllocationStrategy.DYNAMIC, description="Plan once, or re-plan on failures."
+    )
+    max_resources: int = Field(1024, ge=1, description="Largest number of nodes to use at once.")
+    enable_monitoring: bool = True
+    use_quantum: bool = True
+    enable_optimization: bool = True
+    executor: str = Field("local", description="Registered executor name (`local`, `dask`).")
+    executor_kind: ExecutorKind = Field(
+        ExecutorKind.THREADS, description="Worker kind of the local executor."
+    )
+    executor_workers: int | None = Field(
+        None, ge=1, description="Worker count; from the HAL's core count when unset."
+    )
+    dask_scheduler_address: str | None = Field(
+        None, description="Dask scheduler to connect to; a LocalCluster is started when unset."
+    )
+
+
+class CommunicationConfig(_Block):
+    """Links between nodes (seed: ``communication_config_t``)."""
+
+    optimization_type: OptimizationType = OptimizationType.QUANTUM
+    network_type: NetworkType = NetworkType.QUANTUM
+    bandwidth_bps: int = Field(100 * GIB, ge=1, description="Classical bandwidth per link.")
+    latency_us: float = Field(100.0, ge=0, description="Classical latency per link.")
+    epr_rate_hz: float = Field(1000.0, gt=0, description="EPR pairs generated per second per link.")
+    epr_fidelity: float = Field(0.99, gt=0.25, le=1.0, description="Fidelity of a raw EPR pair.")
+    enable_compression: bool = Field(True, description="Compress classical payloads (zstd).")
+    max_sampling_overhead: float = Field(
+        1000.0, ge=1.0, description="Largest circuit-cutting sampling overhead accepted."
+    )
+
+
+class MetricsConfig(_Block):
+    throughput: bool = True
+    latency: bool = True
+    resource_usage: bool = True
+    error_rates: bool = True
+
+
+class PerformanceAnalysisConfig(_Block):
+    """Metrics, profiling and reports (seed: ``distributed_analysis_config_t``)."""
+
+    analysis_type: AnalysisType = AnalysisType.DISTRIBUTED
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    enable_profiling: bool = Field(True, description="Profile the run with cProfile.")
+
+
+class AccelerationConfig(_Block):
+    """Hardware acceleration (seed: ``distributed_acceleration_config_t``)."""
+
+    use_gpu: bool = Field(True, description="Use a CUDA GPU through Aer when the HAL finds one.")
+    require_gpu: bool = Field(False, description="Fail instead of falling back to the CPU.")
+    use_quantum: bool = True
+    enable_tensor_cores: bool = Field(True, description="Use cuStateVec where available.")
+    enable_distributed: bool = True
+    optimization_level: OptimizationLevel = OptimizationLevel.AGGRESSIVE
+    backend: str = Field("auto", description="Backend name, or `auto` to let the HAL choose.")
+    precision: str = Field("complex128", description="`complex128` or `complex64`.")
+
+    @field_validator("precision")
+    @classmethod
+    def _precision(cls, value: str) -> str:
+        if value not in {"complex128", "complex64"}:
+            raise ValueError("allowed values: 'complex128', 'complex64'")
+        return value
+
+
+class MemoryConfig(_Block):
+    """Memory budget (seed: ``distributed_memory_config_t``)."""
+
+    max_memory_bytes: int = Field(128 * GIB, ge=1, description="Largest working set allowed.")
+    enable_swapping: bool = Field(True, description="Spill large intermediate data to disk.")
+    compression_level: CompressionLevel = CompressionLevel.AGGRESSIVE
+    enable_distributed_memory: bool = True
+
+
+class AdaptiveDistributionConfig(_Block):
+    """Learned link weights (seed: ``adaptive_distribution_config_t``)."""
+
+    adaptation_type: AdaptationType = AdaptationType.QUANTUM
+    learning_rate: float = Field(0.01, gt=0, le=1, description="Exponential averaging rate.")
+    threshold: float = Field(0.001, ge=0, description="Predicted gain that triggers a re-plan.")
+    enable_quantum: bool = True
+    use_gpu: bool = True
+
+
+class DistributionEnsembleConfig(_Block):
+    """Several allocators or seeds, aggregated (seed: ``ensemble_distribution_config_t``)."""
+
+    num_distributors: int = Field(5, ge=1)
+    aggregation_method: AggregationMethod = AggregationMethod.WEIGHTED
+    diversity_measure: DiversityMeasure = DiversityMeasure.QUANTUM
+    enable_quantum: bool = True
+
+
+class SystemIntegrationConfig(_Block):
+    """Whole-system switches (seed: ``distributed_system_config_t``)."""
+
+    enable_all_features: bool = True
+    auto_optimization: bool = True
+    monitoring_level: MonitoringLevel = MonitoringLevel.DETAILED
+    error_budget: float = Field(0.01, gt=0, lt=1, description="Largest acceptable infidelity.")
+    disabled_plugins: list[str] = Field(
+        default_factory=list, description="Plugin names not to load."
+    )
+
+
+class RecoveryConfig(_Block):
+    """Retries, checkpoints and fallback (seed: ``recovery_config_t``)."""
+
+    max_retries: int = Field(3, ge=0)
+    checkpoint_interval: int = Field(
+        100, ge=1, description="Shots or sub-experiments between checkpoints."
+    )
+    enable_logging: bool = True
+    fallback_strategy: FallbackStrategy = FallbackStrategy.CLASSICAL
+
+
+class NetworkClientConfig(_Block):
+    """The optimization-sharing client (second seed's ``DISTRIBUTED_NETWORK_CONFIG``).
+
+    Off by default: sharing is opt-in.
+    """
+
+    enabled: bool = False
+    primary_server: str = "http://127.0.0.1:8765"
+    backup_servers: list[str] = Field(default_factory=list)
+    local_cache_file: str = "~/.cache/qdframe/shared_optimizations.json"
+    auto_fetch_on_startup: bool = True
+    auto_sync_interval_s: float = Field(3600.0, gt=0)
+    contribution_enabled: bool = True
+    anonymous_sharing: bool = True
+    timeout_s: float = Field(5.0, gt=0)
+
+
+class SystemConfig(_Block):
+    """Everything a :class:`qdframe.DistributedSystem` is configured with."""
+
+    distributed: DistributedQuantumConfig = Field(default_factory=DistributedQuantumConfig)
+    resources: ResourceManagementConfig = Field(default_factory=ResourceManagementConfig)
+    communication: CommunicationConfig = Field(default_factory=CommunicationConfig)
+    analysis: PerformanceAnalysisConfig = Field(default_factory=PerformanceAnalysisConfig)
+    acceleration: AccelerationConfig = Field(default_factory=AccelerationConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    adaptive: AdaptiveDistributionConfig = Field(default_factory=AdaptiveDistributionConfig)
+    ensemble: DistributionEnsembleConfig = Field(default_factory=DistributionEnsembleConfig)
+    integration: SystemIntegrationConfig = Field(default_factory=SystemIntegrationConfig)
+    recovery: RecoveryConfig = Field(default_factory=RecoveryConfig)
+    network: NetworkClientConfig = Field(default_factory=NetworkClientConfig)
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+
+def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model class that owns the key at ``path`` (for listing allowed keys)."""
+    model: type[BaseModel] = SystemConfig
+    for part in path:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return model
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            return model
+    return model
+
+
+def _allowed_for(error: Mapping[str, Any]) -> str | None:
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        owner = _model_at(loc[:-1])
+        if owner is not None:
+            return ", ".join(owner.model_fields)
+    if kind == "enum" and "expected" in ctx:
+        return str(ctx["expected"])
+    for bound, text in (("ge", ">= {}"), ("gt", "> {}"), ("le", "<= {}"), ("lt", "< {}")):
+        if bound in ctx:
+            return text.format(ctx[bound])
+    return None
+
+
+def _config_error(exc: ValidationError, source: str) -> ConfigError:
+    lines = []
+    first: dict[str, Any] | None = None
+    for error in exc.errors():
+        key_path = ".".join(str(p) for p in error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        allowed = _allowed_for(error)
+        line = f"{key_path}: {message}"
+        if allowed:
+            line += f" (allowed: {allowed})"
+        lines.append(line)
+        if first is None:
+            first = {"key_path": key_path, "allowed": allowed}
+    assert first is not None
+    text = "invalid configuration:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
+    error = ConfigError(text, source=source)
+    error.key_path = first["key_path"]
+    error.allowed = first["allowed"]
+    return error
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        if not all(parts):
+            continue
+        target = overrides
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = _parse_env_value(raw)
+    return overrides
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def config_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> SystemConfig:
+    """Validate ``data`` (the TOML tables as a dict) into a :class:`SystemConfig`.
+
+    :raises ConfigError: naming ``source``, the key path and the allowed values.
+    """
+    try:
+        return SystemConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _config_error(exc, source) from None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> SystemConfig:
+    """Read a TOML configuration file and apply ``QDFRAME_`` environment overrides.
+
+    :param path: the TOML file; ``None`` starts from the defaults.
+    :param environ: the environment to read overrides from (``os.environ``).
+    :raises ConfigError: the file is missing, is not valid TOML, or holds an
+        unknown key, a wrong type or a value out of range.
+    """
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        file = Path(path)
+        source = str(file)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError("file not found", source=source) from None
+        except IsADirectoryError:
+            raise ConfigError("is a directory, expected a TOML file", source=source) from None
+        except UnicodeDecodeError:
+            raise ConfigError("not a UTF-8 text file", source=source) from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"malformed TOML: {exc}", source=source) from None
+    overrides = _env_overrides(os.environ if environ is None else environ)
+    if overrides:
+        data = _merge(data, overrides)
+        source = f"{source} + {ENV_PREFIX}* environment"
+    return config_from_mapping(data, source=source)

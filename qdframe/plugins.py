@@ -1,0 +1,331 @@
+"""Loading plugins: entry points, blocking, version checks and the registries.
+
+The plugin manager is built by :func:`load_plugins`; nothing happens at import
+time. Built-in plugins are found through the same ``qdframe`` entry-point group
+that third-party distributions use. Each entry point is loaded on its own, so a
+plugin that fails to import, implements an unknown hook or mismatches a hook's
+signature is reported by name and the others still load.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from qdframe import hookspecs
+from qdframe._version import __version__
+from qdframe.errors import RegistryError
+from qdframe.registry import CATEGORIES, Registry
+
+__all__ = [
+    "DISABLE_AUTOLOAD_ENV",
+    "DISABLE_PLUGINS_ENV",
+    "ENTRY_POINT_GROUP",
+    "LoadedPlugins",
+    "PluginFailure",
+    "PluginInfo",
+    "Registries",
+    "default_plugins",
+    "load_plugins",
+    "reset_default_plugins",
+]
+
+ENTRY_POINT_GROUP = "qdframe"
+DISABLE_PLUGINS_ENV = "QDFRAME_DISABLE_PLUGINS"
+DISABLE_AUTOLOAD_ENV = "QDFRAME_DISABLE_PLUGIN_AUTOLOAD"
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A plugin that loaded."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that did not load, or failed while registering."""
+
+    name: str
+    distribution: str
+    cause: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.name!r} from distribution {self.distribution!r}: {self.cause}"
+
+
+@dataclass
+class Registries:
+    """One registry per category, filled by the registration hooks."""
+
+    backends: Registry[Any]
+    topologies: Registry[Any]
+    allocators: Registry[Any]
+    optimizers: Registry[Any]
+    error_handlers: Registry[Any]
+    executors: Registry[Any]
+    hardware_profiles: Registry[Any]
+    tunable_settings: Registry[Any]
+
+    def by_category(self, category: str) -> Registry[Any]:
+        if category not in CATEGORIES:
+            raise RegistryError(
+                f"unknown registry category {category!r}; available: {', '.join(CATEGORIES)}"
+            )
+        registry: Registry[Any] = getattr(self, category)
+        return registry
+
+
+@dataclass
+class LoadedPlugins:
+    """A plugin manager together with what loaded, what failed and the registries."""
+
+    manager: pluggy.PluginManager
+    plugins: list[PluginInfo] = field(default_factory=list)
+    failures: list[PluginFailure] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    _registries: Registries | None = None
+
+    @property
+    def hook(self) -> Any:
+        return self.manager.hook
+
+    @property
+    def registries(self) -> Registries:
+        """The registries, collected from every plugin on first access."""
+        if self._registries is None:
+            self._registries = self._collect_registries()
+        return self._registries
+
+    def _collect_registries(self) -> Registries:
+        built: dict[str, Registry[Any]] = {}
+        for category, hook_name in CATEGORIES.items():
+            registry: Registry[Any] = Registry(category, validate=_VALIDATORS.get(category))
+            caller = getattr(self.manager.hook, hook_name)
+            # Call each implementation separately so an entry records its plugin
+            # and one plugin's failure does not hide the others' entries.
+            for impl in caller.get_hookimpls():
+                kwargs = {"registry": registry}
+                try:
+                    with registry.owned_by(impl.plugin_name):
+                        impl.function(*[kwargs[arg] for arg in impl.argnames])
+                except Exception as exc:  # a plugin's bug must not stop the others
+                    failure = PluginFailure(
+                        impl.plugin_name,
+                        self._distribution_of(impl.plugin_name),
+                        f"{hook_name} failed: {type(exc).__name__}: {exc}",
+                    )
+                    self.failures.append(failure)
+                    _log.warning("%s", failure)
+            built[category] = registry
+        return Registries(**built)
+
+    def _distribution_of(self, plugin_name: str) -> str:
+        for info in self.plugins:
+            if info.name == plugin_name:
+                return info.distribution
+        return "<api>"
+
+    def registered_by(self, plugin_name: str) -> dict[str, list[str]]:
+        """What one plugin registered, by category (empty categories omitted)."""
+        found: dict[str, list[str]] = {}
+        for category in CATEGORIES:
+            names = [
+                e.name
+                for e in self.registries.by_category(category).entries()
+                if e.plugin == plugin_name
+            ]
+            if names:
+                found[category] = names
+        return found
+
+
+def _is_callable(name: str, obj: Any) -> str | None:
+    return None if callable(obj) else f"expected a callable factory, got {type(obj).__name__}"
+
+
+def _is_profile(name: str, obj: Any) -> str | None:
+    from qdframe_hal.profile import HardwareProfile
+
+    if not isinstance(obj, HardwareProfile):
+        return f"expected a qdframe_hal.HardwareProfile, got {type(obj).__name__}"
+    if obj.system_type != name:
+        return f"registered as {name!r} but its system_type is {obj.system_type!r}"
+    return None
+
+
+def _is_setting(name: str, obj: Any) -> str | None:
+    from qdframe.settings import TunableSetting
+
+    if not isinstance(obj, TunableSetting):
+        return f"expected a qdframe.settings.TunableSetting, got {type(obj).__name__}"
+    if obj.key != name:
+        return f"registered as {name!r} but its key is {obj.key!r}"
+    return None
+
+
+def _has_handle(name: str, obj: Any) -> str | None:
+    return None if callable(getattr(obj, "handle", None)) else "expected an object with handle()"
+
+
+_VALIDATORS = {
+    "backends": _is_callable,
+    "topologies": _is_callable,
+    "allocators": _is_callable,
+    "optimizers": _is_callable,
+    "executors": _is_callable,
+    "error_handlers": _has_handle,
+    "hardware_profiles": _is_profile,
+    "tunable_settings": _is_setting,
+}
+
+
+def _env_disabled() -> list[str]:
+    raw = os.environ.get(DISABLE_PLUGINS_ENV, "")
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+def _env_autoload() -> bool:
+    return os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() not in {"1", "true", "yes"}
+
+
+def _check_requires(plugin: object) -> str | None:
+    spec = getattr(plugin, "QDFRAME_REQUIRES", None)
+    if spec is None:
+        return None
+    try:
+        specifier = SpecifierSet(str(spec))
+    except InvalidSpecifier:
+        return f"QDFRAME_REQUIRES = {spec!r} is not a valid version specifier"
+    if Version(__version__) not in specifier:
+        return f"requires qdframe{spec} but qdframe {__version__} is installed"
+    return None
+
+
+def _unknown_hooks(manager: pluggy.PluginManager, plugin: object) -> list[str]:
+    unknown = []
+    for caller in manager.get_hookcallers(plugin) or []:
+        if not caller.has_spec():
+            unknown.append(caller.name)
+    return sorted(unknown)
+
+
+def _register(
+    loaded: LoadedPlugins, plugin: object, name: str, distribution: str, version: str
+) -> None:
+    manager = loaded.manager
+    problem = _check_requires(plugin)
+    if problem is None:
+        try:
+            manager.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            problem = f"hook signature mismatch: {exc}"
+        else:
+            unknown = _unknown_hooks(manager, plugin)
+            if unknown:
+                manager.unregister(plugin)
+                problem = (
+                    f"implements unknown hook(s) {', '.join(unknown)}; "
+                    "see docs/hooks.md for the hooks qdframe calls"
+                )
+    if problem is not None:
+        failure = PluginFailure(name, distribution, problem)
+        loaded.failures.append(failure)
+        _log.warning("%s", failure)
+        return
+    module = getattr(plugin, "__name__", type(plugin).__name__)
+    loaded.plugins.append(PluginInfo(name, distribution, version, str(module)))
+
+
+def load_plugins(
+    *,
+    disabled: Iterable[str] = (),
+    autoload: bool | None = None,
+    plugins: Sequence[object | tuple[str, object]] = (),
+) -> LoadedPlugins:
+    """Build a plugin manager and load plugins into it.
+
+    :param disabled: plugin (entry-point) names to block, in addition to those
+        in ``QDFRAME_DISABLE_PLUGINS``.
+    :param autoload: load the ``qdframe`` entry points; ``None`` follows
+        ``QDFRAME_DISABLE_PLUGIN_AUTOLOAD``.
+    :param plugins: plugin objects (modules, classes, instances) to register
+        directly, optionally as ``(name, plugin)`` pairs.
+    :returns: the plugin manager with the list of loaded and failed plugins.
+    """
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    blocked = sorted({*disabled, *_env_disabled()})
+    loaded = LoadedPlugins(manager=manager, blocked=blocked)
+    for name in blocked:
+        manager.set_blocked(name)
+
+    if _env_autoload() if autoload is None else autoload:
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            dist = ep.dist.name if ep.dist is not None else "<unknown>"
+            version = ep.dist.version if ep.dist is not None else "?"
+            if manager.is_blocked(ep.name):
+                continue
+            if manager.has_plugin(ep.name):
+                loaded.failures.append(
+                    PluginFailure(ep.name, dist, "another plugin with this name is already loaded")
+                )
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # report any import-time failure by name
+                failure = PluginFailure(
+                    ep.name, dist, f"failed to import {ep.value}: {type(exc).__name__}: {exc}"
+                )
+                loaded.failures.append(failure)
+                _log.warning("%s", failure)
+                continue
+            _register(loaded, plugin, ep.name, dist, version)
+
+    for item in plugins:
+        if isinstance(item, tuple):
+            name, plugin = item
+        else:
+            plugin = item
+            name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        if manager.is_blocked(name):
+            continue
+        _register(loaded, plugin, name, "<api>", "")
+    return loaded
+
+
+@functools.cache
+def _cached_default() -> LoadedPlugins:
+    return load_plugins()
+
+
+def default_plugins() -> LoadedPlugins:
+    """The process-wide plugin set used by :func:`qdframe.get_backend` and friends.
+
+    Built on first use from the environment; :func:`reset_default_plugins`
+    forgets it (tests and long-running services that install plugins).
+    """
+    return _cached_default()
+
+
+def reset_default_plugins() -> None:
+    _cached_default.cache_clear()
+
+
+def plugin_error_summary(loaded: LoadedPlugins) -> list[str]:
+    """One line per failure, for CLI warnings."""
+    return [str(f) for f in loaded.failures]

@@ -1,0 +1,172 @@
+"""What a plugin implements, per registry category.
+
+These are structural types (:class:`typing.Protocol`): a plugin object needs no
+base class, only the attributes and methods below. Each registry holds
+*factories* (called with keyword options) except ``error_handlers``,
+``hardware_profiles`` and ``tunable_settings``, which hold the objects
+themselves. ``docs/plugins.md`` shows a complete plugin of each category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from qiskit import QuantumCircuit
+
+    from qdframe.allocation import Allocation, AllocationProblem
+    from qdframe.backend import BackendCapabilities, BackendResult
+    from qdframe.context import RecoveryAction, RunContext
+    from qdframe.noise import NoiseModel
+    from qdframe.topology import Topology
+
+__all__ = [
+    "Allocator",
+    "Backend",
+    "ErrorHandler",
+    "Executor",
+    "Optimizer",
+    "OptimizerReport",
+    "TopologyBuilder",
+]
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A simulator (or device) that runs Qiskit circuits.
+
+    Registered as a factory: ``registry.add("mysim", MySim)`` where
+    ``MySim(**options)`` builds it. Run the conformance suite in
+    :mod:`qdframe.testing` against it.
+    """
+
+    name: str
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        """What this backend supports, as data (see :class:`BackendCapabilities`)."""
+
+    def run(
+        self,
+        circuits: QuantumCircuit | Sequence[QuantumCircuit],
+        shots: int = 1024,
+        seed: int | None = None,
+        noise: NoiseModel | None = None,
+        *,
+        memory: bool = False,
+    ) -> BackendResult | list[BackendResult]:
+        """Run one circuit (→ one result) or a sequence (→ a list, same order).
+
+        ``shots=0`` asks for the exact final statevector of a circuit without
+        measurements. Results for a given ``seed`` are deterministic.
+        """
+
+
+@runtime_checkable
+class TopologyBuilder(Protocol):
+    """Builds a network :class:`qdframe.topology.Topology` of a given size.
+
+    Registered directly: ``registry.add("ring", build_ring)``.
+    """
+
+    def __call__(
+        self,
+        num_nodes: int,
+        *,
+        qubits_per_node: int,
+        comm_qubits_per_node: int,
+        **params: Any,
+    ) -> Topology:
+        """Return the topology; raise :class:`qdframe.errors.ConfigError` naming
+        the sizes that fit when ``num_nodes`` does not fit the shape."""
+
+
+@runtime_checkable
+class Allocator(Protocol):
+    """Assigns circuit qubits to nodes (optionally per time slice).
+
+    Registered as a factory: ``registry.add("fm", FMAllocator)``.
+    """
+
+    name: str
+
+    def allocate(self, problem: AllocationProblem, *, seed: int | None = None) -> Allocation:
+        """Return an allocation that respects every node's capacity."""
+
+
+class OptimizerReport(Protocol):
+    """What an optimizer says it saved."""
+
+    name: str
+    saved: dict[str, float]
+
+
+@runtime_checkable
+class Optimizer(Protocol):
+    """A pass over the circuit or the distributed plan.
+
+    Registered as a factory; optimizers run in the order the configuration
+    lists them. ``stage`` says where in the pipeline it applies.
+    """
+
+    name: str
+    stage: str
+
+    def optimize(self, subject: Any, context: RunContext) -> tuple[Any, OptimizerReport]:
+        """Return the improved subject (same type) and a report of what it saved."""
+
+
+@runtime_checkable
+class ErrorHandler(Protocol):
+    """Decides how to recover from one kind of error.
+
+    Registered as an object. The built-in ``qdframe_handle_error`` asks each
+    handler whose ``handles`` matches the error, in registration order.
+    """
+
+    handles: tuple[type[BaseException], ...]
+
+    def handle(
+        self, error: BaseException, context: RunContext, attempt: int
+    ) -> RecoveryAction | None:
+        """Return the recovery action, or ``None`` to defer to the next handler."""
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs independent jobs and returns their results in submission order.
+
+    Registered as a factory: ``registry.add("local", LocalExecutor)``. Used as a
+    context manager; leaving it shuts down whatever it started.
+    """
+
+    name: str
+
+    def map(
+        self,
+        fn: Callable[[J], R],
+        jobs: Sequence[J],
+        *,
+        max_retries: int = 0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[R]:
+        """Apply ``fn`` to each job; a failed job is retried up to ``max_retries``
+        times. ``progress(done, total)`` is called as jobs finish."""
+
+    def close(self) -> None:
+        """Release workers and clusters this executor started."""
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...

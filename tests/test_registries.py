@@ -1,0 +1,136 @@
+"""Each registration hook fills its registry; objects are validated per category."""
+
+from __future__ import annotations
+
+import pytest
+
+import qdframe
+from qdframe.context import RecoveryAction, RecoveryKind
+from qdframe.errors import CommunicationError, RegistryError
+from qdframe.registry import CATEGORIES, Registry
+from qdframe.settings import TunableSetting
+
+
+class Reroute:
+    handles = (CommunicationError,)
+
+    def handle(self, error, context, attempt):
+        return RecoveryAction(RecoveryKind.REROUTE, str(error))
+
+
+class EveryCategory:
+    """A plugin that registers one object in each category."""
+
+    @qdframe.hookimpl
+    def qdframe_register_backends(self, registry):
+        registry.add("echo", lambda **options: options, description="returns its options")
+
+    @qdframe.hookimpl
+    def qdframe_register_topologies(self, registry):
+        registry.add("pair", lambda num_nodes, **kw: (num_nodes, kw))
+
+    @qdframe.hookimpl
+    def qdframe_register_allocators(self, registry):
+        registry.add("first-fit", lambda **options: "first-fit")
+
+    @qdframe.hookimpl
+    def qdframe_register_optimizers(self, registry):
+        registry.add("noop", lambda **options: "noop")
+
+    @qdframe.hookimpl
+    def qdframe_register_error_handlers(self, registry):
+        registry.add("reroute", Reroute(), description="re-route on link failure")
+
+    @qdframe.hookimpl
+    def qdframe_register_executors(self, registry):
+        registry.add("inline", lambda **options: "inline")
+
+    @qdframe.hookimpl
+    def qdframe_register_hardware_profiles(self, registry):
+        from qdframe_hal import builtin_profiles
+
+        profile = next(iter(builtin_profiles()))
+        registry.add(profile.system_type, profile)
+
+    @qdframe.hookimpl
+    def qdframe_register_tunable_settings(self, registry):
+        registry.add(
+            "acceleration.precision",
+            TunableSetting("acceleration.precision", ("complex128", "complex64"), "complex128"),
+        )
+
+
+def test_every_category_is_filled_and_attributed():
+    loaded = qdframe.load_plugins(autoload=False, plugins=[("every", EveryCategory())])
+    assert loaded.failures == []
+    registries = loaded.registries
+    for category in CATEGORIES:
+        registry = registries.by_category(category)
+        assert len(registry) == 1, category
+        assert registry.entries()[0].plugin == "every"
+    assert registries.backends.get("echo")(shots=3) == {"shots": 3}
+    assert registries.backends.entry("echo").description == "returns its options"
+    handler = registries.error_handlers.get("reroute")
+    action = handler.handle(CommunicationError("3-4 down"), None, 0)
+    assert action.kind is RecoveryKind.REROUTE
+    assert registries.tunable_settings.get("acceleration.precision").allows("complex64")
+    assert loaded.registered_by("every")["executors"] == ["inline"]
+
+
+class Invalid:
+    @qdframe.hookimpl
+    def qdframe_register_error_handlers(self, registry):
+        registry.add("mute", object())
+
+    @qdframe.hookimpl
+    def qdframe_register_tunable_settings(self, registry):
+        registry.add("threads", {"choices": [1, 2]})
+
+    @qdframe.hookimpl
+    def qdframe_register_hardware_profiles(self, registry):
+        registry.add("my_box", "16 cores")
+
+
+def test_invalid_objects_per_category_are_reported():
+    loaded = qdframe.load_plugins(autoload=False, plugins=[("invalid", Invalid())])
+    registries = loaded.registries
+    causes = sorted(f.cause for f in loaded.failures)
+    assert len(causes) == 3
+    assert any("expected an object with handle()" in c for c in causes)
+    assert any("expected a qdframe.settings.TunableSetting, got dict" in c for c in causes)
+    assert any("expected a qdframe_hal.HardwareProfile, got str" in c for c in causes)
+    assert len(registries.error_handlers) == 0
+
+
+def test_setting_key_must_match_its_name():
+    class Mismatch:
+        @qdframe.hookimpl
+        def qdframe_register_tunable_settings(self, registry):
+            registry.add("threads", TunableSetting("workers", (1, 2), 1))
+
+    loaded = qdframe.load_plugins(autoload=False, plugins=[("m", Mismatch())])
+    _ = loaded.registries
+    assert "registered as 'threads' but its key is 'workers'" in loaded.failures[0].cause
+
+
+def test_tunable_setting_default_must_be_a_choice():
+    with pytest.raises(ValueError, match="default 3 is not one of its choices"):
+        TunableSetting("threads", (1, 2), 3)
+
+
+def test_registry_api_errors():
+    registry: Registry[int] = Registry("backends")
+    registry.add("one", 1)
+    with registry.owned_by("other"), pytest.raises(RegistryError, match="'<api>' and by plugin 'other'"):
+        registry.add("one", 2)
+    with pytest.raises(RegistryError, match="unknown backend 'two'; available: one"):
+        registry.get("two")
+    with pytest.raises(RegistryError, match='pip install "qdframe\\[aer\\]"'):
+        registry.get("aer")
+    assert list(registry) == ["one"] and "one" in registry and len(registry) == 1
+
+
+def test_unknown_category():
+    loaded = qdframe.load_plugins(autoload=False)
+    with pytest.raises(RegistryError, match="unknown registry category 'gadgets'"):
+        loaded.registries.by_category("gadgets")
