@@ -23,7 +23,11 @@ __all__ = ["config_markdown", "hooks_markdown", "main"]
 _SECTIONS = (
     ("Registration hooks", lambda n: n.startswith("qdframe_register_")),
     ("Configuration hook", lambda n: n == "qdframe_configure"),
-    ("Pipeline hooks", lambda n: n.startswith(("qdframe_before_", "qdframe_after_"))),
+    (
+        "Pipeline hooks",
+        lambda n: n.startswith(("qdframe_before_", "qdframe_after_")) and n != "qdframe_before_job",
+    ),
+    ("Job hook", lambda n: n == "qdframe_before_job"),
     ("Error hook", lambda n: n == "qdframe_handle_error"),
 )
 
@@ -111,6 +115,8 @@ def _default_text(field: Any) -> str:
             return "(table)"
         return f"`{value!r}`"
     value = field.default
+    if field.is_required():
+        return "required"
     if isinstance(value, Enum):
         value = value.value
     return f"`{value!r}`"
@@ -176,8 +182,12 @@ def config_markdown() -> str:
         lines.append("")
         for sub_name, sub_field in model.model_fields.items():
             sub = sub_field.annotation
+            heading = f"[{table}.{sub_name}]"
+            if get_origin(sub) is list and get_args(sub):
+                sub, heading = get_args(sub)[0], f"[[{table}.{sub_name}]]"
             if isinstance(sub, type) and issubclass(sub, BaseModel):
-                lines += [f"### `[{table}.{sub_name}]`", ""]
+                doc = " ".join((sub.__doc__ or "").split()).replace("``", "`")
+                lines += [f"### `{heading}`", "", doc, ""] if doc else [f"### `{heading}`", ""]
                 lines += _model_rows(sub)
                 lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -42,6 +42,8 @@ __all__ = [
     "DiversityMeasure",
     "ExecutorKind",
     "FallbackStrategy",
+    "FaultKind",
+    "FaultSpec",
     "ManagementType",
     "MemoryConfig",
     "MetricsConfig",
@@ -332,6 +334,37 @@ class SystemIntegrationConfig(_Block):
     )
 
 
+class FaultKind(str, Enum):
+    """What an injected fault breaks, and so which error it raises."""
+
+    NODE = "node"  # ResourceError(node=...)
+    LINK = "link"  # CommunicationError(link=...)
+    BACKEND = "backend"  # HardwareError(backend=...)
+    CRASH = "crash"  # RuntimeError: nothing recovers it
+
+
+class FaultSpec(_Block):
+    """One injected fault, for exercising recovery (``[[recovery.faults]]``)."""
+
+    kind: FaultKind = Field(..., description="What breaks.")
+    stage: str = Field("execute", description="Pipeline stage at which it fires.")
+    job: int | None = Field(
+        None, ge=0, description="Fire at this job of the execute stage instead of stage start."
+    )
+    node: int | None = Field(None, ge=0, description="The failed node (kind `node`).")
+    link: tuple[int, int] | None = Field(None, description="The failed link (kind `link`).")
+    times: int = Field(1, ge=1, description="How many times it fires before healing.")
+
+    @field_validator("stage")
+    @classmethod
+    def _known_stage(cls, value: str) -> str:
+        from qdframe.hookspecs import PIPELINE_STAGES
+
+        if value not in PIPELINE_STAGES:
+            raise ValueError(f"allowed values: {', '.join(PIPELINE_STAGES)}")
+        return value
+
+
 class RecoveryConfig(_Block):
     """Retries, checkpoints and fallback (seed: ``recovery_config_t``)."""
 
@@ -341,6 +374,12 @@ class RecoveryConfig(_Block):
     )
     enable_logging: bool = True
     fallback_strategy: FallbackStrategy = FallbackStrategy.CLASSICAL
+    backoff_base_s: float = Field(
+        0.05, ge=0, description="First retry delay; doubles on each further retry."
+    )
+    faults: list[FaultSpec] = Field(
+        default_factory=list, description="Faults to inject (testing recovery)."
+    )
 
 
 class NetworkClientConfig(_Block):

@@ -82,15 +82,36 @@ class DistributionError(QdframeError):
 
 
 class CommunicationError(DistributionError):
-    """A link or classical channel failed (recovery: re-route and retry)."""
+    """A link or classical channel failed (recovery: re-route and retry).
+
+    ``link`` is the failed link as a node pair, when known.
+    """
+
+    def __init__(self, message: str, *, link: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.link = link
 
 
 class ResourceError(DistributionError):
-    """A node, qubit or memory budget is missing (recovery: reallocate and retry)."""
+    """A node, qubit or memory budget is missing (recovery: reallocate and retry).
+
+    ``node`` is the failed node, when the error is about one.
+    """
+
+    def __init__(self, message: str, *, node: int | None = None) -> None:
+        super().__init__(message)
+        self.node = node
 
 
 class HardwareError(DistributionError):
-    """A backend or device failed (recovery: classical fallback)."""
+    """A backend or device failed (recovery: classical fallback).
+
+    ``backend`` names the backend that failed, when known.
+    """
+
+    def __init__(self, message: str, *, backend: str | None = None) -> None:
+        super().__init__(message)
+        self.backend = backend
 
 
 class CapacityError(ResourceError):

@@ -130,6 +130,18 @@ def qdframe_register_executors(registry: Registrar) -> None:
 
 
 @hookspec
+def qdframe_register_mitigators(registry: Registrar) -> None:
+    """Register error mitigators (readout-error mitigation, zero-noise extrapolation).
+
+    Fires once per plugin set, when the mitigate stage first needs them.
+
+    :param registry: add each mitigator as ``registry.add(name, factory)`` where
+        ``factory(**options)`` returns a :class:`qdframe.protocols.Mitigator`.
+    :returns: nothing; results go through ``registry``.
+    """
+
+
+@hookspec
 def qdframe_register_hardware_profiles(registry: Registrar) -> None:
     """Register hardware profiles the HAL can match a host against.
 
@@ -337,6 +349,20 @@ def qdframe_after_analyze(context: RunContext, value: Any) -> None:
 
     :param context: the run's context.
     :param value: the result returned to the caller.
+    :returns: nothing.
+    """
+
+
+@hookspec
+def qdframe_before_job(context: RunContext, job_index: int) -> None:
+    """Fires before each job of the execute stage is submitted (or resubmitted).
+
+    A job is one unit of independent work: a shot batch, a circuit of a batch,
+    a cutting sub-experiment. Raising here fails that job, which the executor
+    retries up to ``recovery.max_retries`` times.
+
+    :param context: the run's context.
+    :param job_index: the job's position in submission order (0-based).
     :returns: nothing.
     """
 

@@ -61,9 +61,11 @@ def run_stage(
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(PIPELINE_STAGES)}")
     hook = plugins.hook
     context.stage = stage
-    getattr(hook, f"qdframe_before_{stage}")(context=context, value=value)
     started = time.perf_counter()
     try:
+        # Inside the try: a before-hook that raises (fault injection, a
+        # plugin's own check) fails the stage like the stage itself would.
+        getattr(hook, f"qdframe_before_{stage}")(context=context, value=value)
         output = fn(value)
     except Exception as error:
         action = hook.qdframe_handle_error(error=error, context=context, attempt=attempt)

@@ -78,6 +78,7 @@ class Registries:
     optimizers: Registry[Any]
     error_handlers: Registry[Any]
     executors: Registry[Any]
+    mitigators: Registry[Any]
     hardware_profiles: Registry[Any]
     tunable_settings: Registry[Any]
 
@@ -188,6 +189,7 @@ _VALIDATORS = {
     "allocators": _is_callable,
     "optimizers": _is_callable,
     "executors": _is_callable,
+    "mitigators": _is_callable,
     "error_handlers": _has_handle,
     "hardware_profiles": _is_profile,
     "tunable_settings": _is_setting,

@@ -21,13 +21,14 @@ if TYPE_CHECKING:
     from qdframe.backend import BackendCapabilities, BackendResult
     from qdframe.context import RecoveryAction, RunContext
     from qdframe.noise import NoiseModel
-    from qdframe.topology import Topology
+    from qdframe.topology import LinkSpec, Topology
 
 __all__ = [
     "Allocator",
     "Backend",
     "ErrorHandler",
     "Executor",
+    "Mitigator",
     "Optimizer",
     "OptimizerReport",
     "TopologyBuilder",
@@ -81,10 +82,16 @@ class TopologyBuilder(Protocol):
         *,
         qubits_per_node: int,
         comm_qubits_per_node: int,
+        link: LinkSpec | None = None,
         **params: Any,
     ) -> Topology:
-        """Return the topology; raise :class:`qdframe.errors.ConfigError` naming
-        the sizes that fit when ``num_nodes`` does not fit the shape."""
+        """Return the topology.
+
+        ``link`` is the default link built from the ``[communication]`` block;
+        ``params`` are the ``[distributed] topology_params``. Raise
+        :class:`qdframe.errors.ConfigError` naming the sizes that fit when
+        ``num_nodes`` does not fit the shape, and naming unknown parameters.
+        """
 
 
 @runtime_checkable
@@ -170,3 +177,17 @@ class Executor(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+@runtime_checkable
+class Mitigator(Protocol):
+    """Reduces the effect of noise on results.
+
+    Registered as a factory: ``registry.add("readout", ReadoutMitigator)``.
+    ``kind`` is ``"counts"`` for mitigators that correct measured
+    distributions (readout) and ``"expectation"`` for those that correct
+    expectation values (zero-noise extrapolation).
+    """
+
+    name: str
+    kind: str

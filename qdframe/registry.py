@@ -34,6 +34,7 @@ CATEGORIES: dict[str, str] = {
     "optimizers": "qdframe_register_optimizers",
     "error_handlers": "qdframe_register_error_handlers",
     "executors": "qdframe_register_executors",
+    "mitigators": "qdframe_register_mitigators",
     "hardware_profiles": "qdframe_register_hardware_profiles",
     "tunable_settings": "qdframe_register_tunable_settings",
 }

@@ -133,6 +133,7 @@ def test_duplicate_name_names_both_plugins(install_distribution):
     install_distribution("qdf-one", {"qdf_test_one": GOOD}, {"one": "qdf_test_one"})
     install_distribution("qdf-two", {"qdf_test_two": GOOD}, {"two": "qdf_test_two"})
     loaded = load_plugins()
+    _ = loaded.registries  # registration hooks fire when the registries are first used
     failure = next(f for f in loaded.failures if f.name == "two")
     assert "'one'" in failure.cause and "'two'" in failure.cause
     assert loaded.registries.executors.entry("qdf-serial").plugin == "one"
@@ -175,8 +176,11 @@ def qdframe_register_backends(registry):
 def qdframe_register_allocators(registry):
     registry.add("not-callable", 42)
 """
-    install_distribution("qdf-invalid", {"qdf_test_invalid": source}, {"invalid": "qdf_test_invalid"})
+    install_distribution(
+        "qdf-invalid", {"qdf_test_invalid": source}, {"invalid": "qdf_test_invalid"}
+    )
     loaded = load_plugins()
+    _ = loaded.registries
     causes = " | ".join(f.cause for f in loaded.failures if f.name == "invalid")
     assert "'Bad Name'" in causes and "lowercase" in causes
     assert "expected a callable factory, got int" in causes

@@ -46,6 +46,10 @@ class EveryCategory:
         registry.add("inline", lambda **options: "inline")
 
     @qdframe.hookimpl
+    def qdframe_register_mitigators(self, registry):
+        registry.add("identity", lambda **options: "identity")
+
+    @qdframe.hookimpl
     def qdframe_register_hardware_profiles(self, registry):
         from qdframe_hal import builtin_profiles
 

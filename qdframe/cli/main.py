@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 from __future__ import annotations
 
 import importlib
+import logging
 
 import typer
 
@@ -32,8 +33,9 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("plugins", "qdframe.cli.plugins"),
     ("hal", "qdframe.cli.hal"),
     ("config", "qdframe.cli.config"),
+    ("network", "qdframe.cli.network"),
 )
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("qdframe.cli.tune",)
 
 
 def _version_callback(value: bool) -> None:
@@ -53,6 +55,9 @@ def _root(
     ),
 ) -> None:
     """Plan, run and verify quantum circuits on networks of small quantum processors."""
+    # Library warnings (a plugin that failed to load, a GPU fallback) reach the
+    # user as one plain line on stderr, never mixed into --json output.
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
 
 
 def _install_groups() -> None:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from qdframe.cli._output import JSON_OPTION, command_errors, console, err_console, print_json
 from qdframe.plugins import LoadedPlugins, load_plugins
+from qdframe.registry import CATEGORIES
 
 __all__ = ["app", "plugins_report"]
 
@@ -37,16 +38,7 @@ def plugins_report(loaded: LoadedPlugins) -> dict[str, Any]:
         "blocked": loaded.blocked,
         "registries": {
             category: registries.by_category(category).names()
-            for category in (
-                "backends",
-                "topologies",
-                "allocators",
-                "optimizers",
-                "error_handlers",
-                "executors",
-                "hardware_profiles",
-                "tunable_settings",
-            )
+            for category in CATEGORIES
         },
     }
 
