@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from qdframe.config import SystemConfig
+    from qdframe.protocols import ErrorHandler
 
 __all__ = ["RecoveryAction", "RecoveryKind", "RunContext"]
 
@@ -18,7 +19,9 @@ class RunContext:
     """The state of one run that every stage and hook may read.
 
     ``metrics`` and ``notes`` are the only parts hooks are expected to add to;
-    the rest is set by the orchestrator.
+    the rest is set by the orchestrator. ``error_handlers`` are the objects of
+    the ``error_handlers`` registry, which the built-in ``qdframe_handle_error``
+    asks (hooks never see the plugin set itself).
     """
 
     run_id: str
@@ -27,6 +30,7 @@ class RunContext:
     stage: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    error_handlers: tuple[ErrorHandler, ...] = ()
 
 
 class RecoveryKind(str, Enum):

@@ -355,11 +355,13 @@ def qdframe_after_analyze(context: RunContext, value: Any) -> None:
 
 @hookspec
 def qdframe_before_job(context: RunContext, job_index: int) -> None:
-    """Fires before each job of the execute stage is submitted (or resubmitted).
+    """Fires once per job of the execute stage, before the jobs are submitted.
 
     A job is one unit of independent work: a shot batch, a circuit of a batch,
-    a cutting sub-experiment. Raising here fails that job, which the executor
-    retries up to ``recovery.max_retries`` times.
+    a cutting sub-experiment. Raising here fails that job: the hook is fired
+    again, with exponential backoff, up to ``recovery.max_retries`` times; when
+    it still raises, the execute stage fails with that error and
+    ``qdframe_handle_error`` decides the recovery.
 
     :param context: the run's context.
     :param job_index: the job's position in submission order (0-based).

@@ -183,10 +183,18 @@ class Executor(Protocol):
 class Mitigator(Protocol):
     """Reduces the effect of noise on results.
 
-    Registered as a factory: ``registry.add("readout", ReadoutMitigator)``.
-    ``kind`` is ``"counts"`` for mitigators that correct measured
-    distributions (readout) and ``"expectation"`` for those that correct
-    expectation values (zero-noise extrapolation).
+    Registered as a factory: ``registry.add("readout", ReadoutMitigator)``;
+    options are keyword arguments and invalid ones raise ``ConfigError``.
+    Mitigators never choose a backend: they run circuits through
+    ``run_fn(circuits, *, shots, seed) -> list[Mapping[str, int]]`` supplied by
+    the caller (clbit 0 rightmost).
+
+    ``kind == "counts"`` (readout) also provides
+    ``calibrate(run_fn, qubits_by_node, *, shots=None, seed=None, num_qubits=None)``,
+    ``apply(counts, *, clbit_qubits=None, circuit=None) -> dict[str, float]`` and
+    ``summary() -> dict``. ``kind == "expectation"`` (zero-noise extrapolation)
+    also provides ``estimate(circuit, observable, run_fn, *, shots=None, seed=None)``
+    returning a result with ``.value``, ``.raw_value`` and ``.to_dict()``.
     """
 
     name: str

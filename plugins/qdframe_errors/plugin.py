@@ -1,0 +1,83 @@
+"""The ``errors`` plugin: registers the default handlers and answers ``qdframe_handle_error``.
+
+Design: the hook receives the error, the run's context and the attempt, but
+not the plugin set. The handlers to ask therefore come from the context
+(``context.error_handlers``, filled by the orchestrator from the
+``error_handlers`` registry) and default to this plugin's own handlers, kept
+as data in :data:`qdframe_errors.handlers.DEFAULT_HANDLERS`. The
+implementation is ``trylast``, so any other plugin's ``qdframe_handle_error``
+that answers wins; a plugin can also register an :class:`ErrorHandler`, which
+is asked before a built-in one of the same specificity.
+
+Every decision is appended to ``context.metrics["recoveries"]`` and, when
+``recovery.enable_logging`` is on, logged (aborts at error level).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import qdframe
+from qdframe.context import RecoveryAction, RecoveryKind, RunContext
+from qdframe.registry import Registrar
+from qdframe_errors.chain import choose_action, handlers_for
+from qdframe_errors.handlers import DEFAULT_HANDLERS, describe_error
+
+__all__ = ["qdframe_handle_error", "qdframe_register_error_handlers"]
+
+_log = logging.getLogger("qdframe.recovery")
+
+_DESCRIPTIONS = {
+    "communication": "CommunicationError: re-route around the failed link and retry",
+    "resource": "ResourceError: reallocate without the failed node and retry",
+    "hardware": "HardwareError: run on the local simulator (fallback_strategy='classical')",
+    "unrecoverable": "any other error: log and abort",
+}
+
+
+@qdframe.hookimpl
+def qdframe_register_error_handlers(registry: Registrar) -> None:
+    """Register the four branches of the seed's error-handling switch."""
+    for handler in DEFAULT_HANDLERS:
+        registry.add(handler.name, handler, description=_DESCRIPTIONS[handler.name])
+
+
+def _record(
+    context: RunContext, error: BaseException, attempt: int, action: RecoveryAction
+) -> None:
+    context.metrics.setdefault("recoveries", []).append(
+        {
+            "stage": context.stage,
+            "error": type(error).__name__,
+            "message": str(error),
+            "attempt": attempt,
+            "action": action.kind.value,
+            "reason": action.reason,
+            "delay_s": action.delay_s,
+            "exclude_nodes": sorted(action.exclude_nodes),
+            "exclude_links": [list(link) for link in sorted(action.exclude_links)],
+        }
+    )
+    if not context.config.recovery.enable_logging:
+        return
+    if action.kind is RecoveryKind.ABORT:
+        _log.error("run %s: %s", context.run_id, action.reason, exc_info=error)
+    else:
+        _log.warning("run %s: %s -> %s", context.run_id, action.reason, action.kind.value)
+
+
+@qdframe.hookimpl(trylast=True)
+def qdframe_handle_error(
+    error: BaseException, context: RunContext, attempt: int
+) -> RecoveryAction | None:
+    """Answer with the first matching handler's recovery action (see module docs)."""
+    action = choose_action(error, context, attempt, handlers_for(context))
+    if action is None:
+        # Only reachable when the handlers on the context leave this error
+        # unanswered; say so rather than let the run end without a reason.
+        action = RecoveryAction(
+            RecoveryKind.ABORT,
+            f"no error handler answered {describe_error(error)}; aborting the run",
+        )
+    _record(context, error, attempt, action)
+    return action
