@@ -285,6 +285,10 @@ class AccelerationConfig(_Block):
     optimization_level: OptimizationLevel = OptimizationLevel.AGGRESSIVE
     backend: str = Field("auto", description="Backend name, or `auto` to let the HAL choose.")
     precision: str = Field("complex128", description="`complex128` or `complex64`.")
+    backend_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Options per backend name, e.g. `numpy = { fusion_max_qubits = 4 }`.",
+    )
 
     @field_validator("precision")
     @classmethod

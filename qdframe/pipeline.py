@@ -35,6 +35,20 @@ class StageFailed(DistributionError):
             self.exit_code = error.exit_code
 
 
+def _event(stage: str, error: BaseException, attempt: int, action: RecoveryAction) -> dict[str, Any]:
+    return {
+        "stage": stage,
+        "error": type(error).__name__,
+        "message": str(error),
+        "attempt": attempt,
+        "action": action.kind.value,
+        "reason": action.reason,
+        "delay_s": action.delay_s,
+        "exclude_nodes": sorted(action.exclude_nodes),
+        "exclude_links": [list(link) for link in sorted(action.exclude_links)],
+    }
+
+
 def configure_plugins(plugins: LoadedPlugins, config: Any) -> None:
     """Fire ``qdframe_configure`` once, before the first stage of a system."""
     plugins.hook.qdframe_configure(config=config)
@@ -51,7 +65,8 @@ def run_stage(
 ) -> T:
     """Run ``fn(value)`` as pipeline stage ``stage``, firing its hooks.
 
-    The stage's wall time is added to ``context.metrics["stage_seconds"]``.
+    The stage's wall time is added to ``context.metrics["stage_seconds"]``;
+    a failure's recovery decision is appended to ``context.metrics["recoveries"]``.
 
     :raises ValueError: ``stage`` is not one of the pipeline stages.
     :raises StageFailed: ``fn`` raised; carries the chosen recovery action
@@ -71,6 +86,7 @@ def run_stage(
         action = hook.qdframe_handle_error(error=error, context=context, attempt=attempt)
         if action is None:
             action = RecoveryAction(RecoveryKind.ABORT, f"no handler for {type(error).__name__}")
+        context.metrics.setdefault("recoveries", []).append(_event(stage, error, attempt, action))
         raise StageFailed(stage, error, action) from error
     finally:
         timings = context.metrics.setdefault("stage_seconds", {})

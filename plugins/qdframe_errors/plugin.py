@@ -9,8 +9,9 @@ implementation is ``trylast``, so any other plugin's ``qdframe_handle_error``
 that answers wins; a plugin can also register an :class:`ErrorHandler`, which
 is asked before a built-in one of the same specificity.
 
-Every decision is appended to ``context.metrics["recoveries"]`` and, when
-``recovery.enable_logging`` is on, logged (aborts at error level).
+Every decision is logged when ``recovery.enable_logging`` is on (aborts at
+error level); :func:`qdframe.pipeline.run_stage` records it in
+``context.metrics["recoveries"]``.
 """
 
 from __future__ import annotations
@@ -45,19 +46,8 @@ def qdframe_register_error_handlers(registry: Registrar) -> None:
 def _record(
     context: RunContext, error: BaseException, attempt: int, action: RecoveryAction
 ) -> None:
-    context.metrics.setdefault("recoveries", []).append(
-        {
-            "stage": context.stage,
-            "error": type(error).__name__,
-            "message": str(error),
-            "attempt": attempt,
-            "action": action.kind.value,
-            "reason": action.reason,
-            "delay_s": action.delay_s,
-            "exclude_nodes": sorted(action.exclude_nodes),
-            "exclude_links": [list(link) for link in sorted(action.exclude_links)],
-        }
-    )
+    # The decision itself is recorded by qdframe.pipeline.run_stage, for every
+    # plugin's answer; this plugin only logs its own.
     if not context.config.recovery.enable_logging:
         return
     if action.kind is RecoveryKind.ABORT:

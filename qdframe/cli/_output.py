@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from qdframe.errors import EXIT_FAILURE, EXIT_USAGE, QdframeError
 
@@ -52,7 +53,7 @@ def print_json(data: Any) -> None:
 
 def exit_with(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

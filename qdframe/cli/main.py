@@ -35,7 +35,7 @@ _GROUPS: tuple[tuple[str, str], ...] = (
     ("config", "qdframe.cli.config"),
     ("network", "qdframe.cli.network"),
 )
-_COMMAND_MODULES: tuple[str, ...] = ("qdframe.cli.tune",)
+_COMMAND_MODULES: tuple[str, ...] = ("qdframe.cli.plan", "qdframe.cli.run", "qdframe.cli.tune")
 
 
 def _version_callback(value: bool) -> None:

@@ -1,0 +1,193 @@
+"""The analyze stage: a run's metrics and its report.
+
+:func:`build_metrics` gathers what a run measured (per-stage latency,
+throughput, CPU and memory, error rates, ebits, swaps, classical bytes,
+resource usage); :func:`build_report` turns a finished run into a
+:class:`qdframe.report.RunReport`, and :func:`write_run_report` writes it as
+JSON and HTML into the run directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+    from qdframe.context import RunContext
+    from qdframe.orchestration import Run, _Outcome
+    from qdframe.report import RunReport
+    from qdframe.system import RunResult
+
+__all__ = ["build_metrics", "build_report", "write_run_report"]
+
+#: Timeline bars drawn in a report at most (the busiest part of big schedules).
+_TIMELINE_LIMIT = 1500
+
+
+def build_metrics(run: Run, outcome: _Outcome, context: RunContext) -> dict[str, Any]:
+    """The run's metrics as a JSON-ready dict."""
+    metrics: dict[str, Any] = {
+        "stage_seconds": dict(context.metrics.get("stage_seconds", {})),
+        "wall_s": outcome.wall_s,
+        "shots": run.shots,
+        "throughput_shots_per_s": run.shots / outcome.wall_s if outcome.wall_s else None,
+        "backend": outcome.backend,
+        "backend_reason": context.metrics.get("backend_reason"),
+        "recoveries": list(context.metrics.get("recoveries", [])),
+        "faults_injected": list(context.metrics.get("faults_injected", [])),
+        "job_retries": int(context.metrics.get("job_retries", 0)),
+        "fallback": outcome.fallback_reason is not None,
+    }
+    execute = outcome.execute_info
+    if execute:
+        metrics["batches"] = execute.get("batches")
+        metrics["resumed_batches"] = execute.get("resumed_batches")
+        metrics["execute_time_s"] = execute.get("time_s")
+    jobs = max(int(execute.get("batches") or 0), 1)
+    metrics["error_rates"] = {
+        "job_retry_rate": metrics["job_retries"] / jobs,
+        "stage_failures": float(len(metrics["recoveries"])),
+    }
+    if outcome.plan is not None:
+        cost = outcome.plan.cost
+        metrics["ebits"] = int(cost.ebits)
+        metrics["plan"] = outcome.plan.cost.summary()
+    if outcome.program is not None:
+        summary = outcome.program_summary
+        metrics["program"] = summary
+        metrics["ebits"] = int(outcome.program.ebits)
+        metrics["swaps"] = int(outcome.program.swaps)
+        metrics["classical_bytes"] = int(outcome.program.message_bytes.sum())
+    if outcome.schedule is not None:
+        metrics["schedule"] = outcome.schedule.summary()
+    if outcome.monitor is not None:
+        metrics["process"] = outcome.monitor.metrics()
+        if outcome.monitor.profile_text:
+            metrics["profile_top"] = outcome.monitor.profile_text
+    if run.resources is not None:
+        metrics["resources"] = run.resources.usage()
+    learner = run.system.learner
+    if learner is not None and outcome.schedule is not None:
+        usage = {
+            tuple(link.nodes): int(link.pairs) for link in outcome.schedule.links if link.pairs
+        }
+        advice = learner.advise(usage)
+        metrics["adaptive"] = {
+            "replan": advice.replan,
+            "predicted_gain": advice.predicted_gain,
+            "reasons": list(advice.reasons),
+            "link_weights": {f"{a}-{b}": w for (a, b), w in sorted(learner.weights().items())},
+        }
+    return metrics
+
+
+def build_report(
+    result: RunResult, prepared: QuantumCircuit, context: RunContext, outcome: _Outcome
+) -> RunReport:
+    """The :class:`RunReport` of a finished run."""
+    from qdframe.report import (
+        CircuitSummary,
+        ConfigSummary,
+        ExecutionSummary,
+        MetricsSummary,
+        PlanSummary,
+        RunReport,
+        ScheduleSummary,
+        TopologySummary,
+    )
+    from qdframe.report.model import LinkUsage, TimelineItem
+
+    metrics = result.metrics
+    process = metrics.get("process", {})
+    report = RunReport(
+        run_id=result.run_id,
+        circuit=CircuitSummary.from_circuit(prepared),
+        config=ConfigSummary.from_config(context.config),
+        metrics=MetricsSummary.from_context(
+            context,
+            total_seconds=metrics.get("wall_s"),
+            throughput_shots_per_s=metrics.get("throughput_shots_per_s"),
+            cpu_percent=process.get("cpu_percent_mean"),
+            peak_memory_bytes=process.get("rss_peak_bytes"),
+            error_rates=metrics.get("error_rates", {}),
+        ),
+        notes=list(context.notes),
+    )
+    plan = outcome.plan
+    if plan is not None:
+        allocation = plan.allocation
+        report.plan = PlanSummary(
+            allocator=plan.allocator,
+            reason=plan.reason,
+            allocation=[int(x) for x in allocation.nodes(0).tolist()],
+            ebits=int(metrics.get("ebits", plan.cost.ebits)),
+            swaps=int(metrics.get("swaps", 0)),
+            classical_bits=int(outcome.program.classical_bits) if outcome.program else 0,
+            migrations=len(allocation.migrations()),
+            nonlocal_gates=int(plan.cost.summary().get("nonlocal_gates", 0)),
+            fidelity_estimate=(
+                outcome.schedule.fidelity_estimate if outcome.schedule is not None else None
+            ),
+        )
+    schedule = outcome.schedule
+    if schedule is not None and outcome.program is not None:
+        report.schedule = ScheduleSummary(
+            makespan_us=schedule.makespan_us,
+            node_utilisation={n.node: n.utilisation for n in schedule.nodes},
+            link_usage=[
+                LinkUsage(u=u.nodes[0], v=u.nodes[1], ebits=u.pairs, busy_us=u.busy_us)
+                for u in schedule.links
+                if u.pairs
+            ],
+            timeline=_timeline(outcome.program, schedule, TimelineItem),
+        )
+    topology = plan.topology if plan is not None else None
+    if topology is not None and schedule is not None:
+        report.topology = TopologySummary.from_topology(
+            topology,
+            usage={tuple(u.nodes): float(u.pairs) for u in schedule.links if u.pairs},
+        )
+    report.execution = ExecutionSummary(
+        backend=result.backend,
+        shots=result.shots,
+        seed=result.seed,
+        counts=result.counts,
+        fallback=result.fallback,
+        fallback_reason=result.fallback_reason,
+        verified=result.verified,
+        verification={
+            k: float(v)
+            for k, v in (result.verification or {}).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        },
+        mitigated=result.mitigated,
+        expectation_values=result.expectation_values,
+        time_s=metrics.get("execute_time_s"),
+    )
+    return report
+
+
+def _timeline(program: Any, schedule: Any, item: Any) -> list[Any]:
+    rows = range(min(program.num_operations, _TIMELINE_LIMIT))
+    items = []
+    for row in rows:
+        op = program.operation(row)
+        start, end = float(schedule.start_us[row]), float(schedule.end_us[row])
+        if end <= start:
+            continue
+        items.append(
+            item(node=op.node, start_us=start, end_us=end, label=op.name, kind=op.kind.lower())
+        )
+    return items
+
+
+def write_run_report(
+    run_dir: Path, result: RunResult, prepared: QuantumCircuit, context: RunContext, outcome: _Outcome
+) -> Path:
+    """Write ``report.json`` and ``report.html`` into ``run_dir``; return the HTML path."""
+    from qdframe.report import write_report
+
+    _, html = write_report(run_dir, build_report(result, prepared, context, outcome))
+    return Path(html)

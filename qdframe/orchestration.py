@@ -1,0 +1,599 @@
+"""One run of a :class:`qdframe.DistributedSystem`, stage by stage, with recovery.
+
+:class:`Run` holds the state of a single ``system.run(...)`` call. Its
+:meth:`Run.execute` walks intake → allocate → optimize → lower → schedule →
+execute → mitigate → analyze. Stages from allocate to execute form the
+*distributed attempt*: when one fails, the action chosen by
+``qdframe_handle_error`` decides what happens next (see :func:`_recover`), and
+the attempt starts again from allocate on whatever resources are left. Shot
+batches that already finished are checkpointed in the run directory and are
+not run again, whichever plan produced them: every plan computes the same
+distribution over the original circuit's bits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qdframe.config import CommunicationMode, SystemConfig
+from qdframe.context import RecoveryAction, RecoveryKind, RunContext
+from qdframe.errors import ConfigError
+from qdframe.execution import BatchJob, fire_job_hooks, plan_batches, run_batches
+from qdframe.monitor import RunMonitor
+from qdframe.pipeline import StageFailed, run_stage
+from qdframe.rundir import RunDirectory
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from qiskit import QuantumCircuit
+
+    from qdframe.noise import NoiseModel
+    from qdframe.planning import Plan
+    from qdframe.plugins import LoadedPlugins
+    from qdframe.resources import ResourceManager, SubTopology
+    from qdframe.system import DistributedSystem, RunResult
+
+__all__ = ["Run", "prepare_circuit"]
+
+_log = logging.getLogger("qdframe.run")
+
+
+def prepare_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
+    """The circuit a run distributes: measured, so its counts mean something.
+
+    A circuit without any measurement gets one of every qubit at the end (into
+    a new register ``meas``); a circuit with measurements is kept as it is.
+    """
+    if any(i.operation.name == "measure" for i in circuit.data):
+        return circuit
+    measured = circuit.copy()
+    measured.measure_all()
+    return measured
+
+
+def _observable(spec: Any, num_qubits: int) -> Any:
+    from qiskit.quantum_info import SparsePauliOp
+
+    if isinstance(spec, SparsePauliOp):
+        op = spec
+    elif isinstance(spec, str):
+        op = SparsePauliOp(spec.upper())
+    else:
+        raise ConfigError(
+            f"observable {spec!r} is not a Pauli string or SparsePauliOp",
+            allowed="e.g. 'ZZII', SparsePauliOp.from_list([('XX', 0.5)])",
+        )
+    if op.num_qubits != num_qubits:
+        raise ConfigError(
+            f"observable acts on {op.num_qubits} qubits but the circuit has {num_qubits}"
+        )
+    return op
+
+
+def _diagonal_expectation(op: Any, counts: Mapping[str, int], qubit_clbit: list[int]) -> float:
+    """Estimate a Z/I observable from counts; ``qubit_clbit[q]`` is the bit holding qubit ``q``."""
+    total = sum(counts.values())
+    value = 0.0
+    for label, coeff in op.to_list():
+        # SparsePauliOp labels are little-endian: character -1 is qubit 0.
+        zs = [q for q, p in enumerate(reversed(label)) if p == "Z"]
+        acc = 0
+        for key, n in counts.items():
+            width = len(key)
+            parity = sum(key[width - 1 - qubit_clbit[q]] == "1" for q in zs) % 2
+            acc += -n if parity else n
+        value += float(coeff.real) * acc / total
+    return value
+
+
+@dataclass
+class Run:
+    """The state of one ``system.run(...)`` call (see the module docstring)."""
+
+    system: DistributedSystem
+    plugins: LoadedPlugins
+    circuit: Any
+    shots: int
+    seed: int
+    observables: dict[str, Any]
+    verify: bool
+    noise: NoiseModel | None
+    report_dir: Path | None
+    resume: bool
+    progress: Callable[[int, int], None] | None
+    resources: ResourceManager | None = None
+
+    # ------------------------------------------------------------------ entry
+
+    def execute(self) -> RunResult:
+        from qdframe.system import RunResult, new_run_id
+
+        run_dir = self._open_run_dir()
+        original = self._load_original(run_dir)
+        config = self.system.config_for(original)
+        run_id = run_dir.path.name if run_dir is not None else new_run_id(original.name)
+        context = RunContext(
+            run_id=run_id,
+            config=config,
+            run_dir=run_dir.path if run_dir is not None else None,
+            error_handlers=tuple(
+                e.obj for e in self.plugins.registries.error_handlers.entries()
+            ),
+        )
+        if run_dir is not None and not self.resume:
+            run_dir.write_manifest(self._manifest(original, config))
+        level = config.integration.monitoring_level.value
+        profile = config.analysis.enable_profiling and level == "detailed"
+        started = time.perf_counter()
+        with RunMonitor(level, profile=profile) as monitor:
+            prepared = run_stage(self.plugins, context, "intake", prepare_circuit, original)
+            outcome = self._distributed_attempts(context, config, prepared, run_dir)
+            outcome = run_stage(
+                self.plugins, context, "mitigate", lambda o: self._mitigate(o, context), outcome
+            )
+        outcome.wall_s = time.perf_counter() - started
+        outcome.monitor = monitor
+        result = RunResult(
+            run_id=run_id,
+            counts=outcome.counts,
+            shots=self.shots,
+            seed=self.seed,
+            backend=outcome.backend,
+            plan=outcome.plan,
+            program_summary=outcome.program_summary,
+            schedule=outcome.schedule,
+            fallback=outcome.fallback_reason is not None,
+            fallback_reason=outcome.fallback_reason,
+            run_dir=run_dir.path if run_dir is not None else None,
+        )
+        return run_stage(
+            self.plugins,
+            context,
+            "analyze",
+            lambda o: self._analyze(o, result, prepared, context, run_dir),
+            outcome,
+        )
+
+    # ------------------------------------------------------------ run directory
+
+    def _open_run_dir(self) -> RunDirectory | None:
+        if self.report_dir is None:
+            if self.resume:
+                raise ConfigError("resume needs the run directory of the run to continue")
+            return None
+        compress = self.system.config.memory.compression_level.value != "none"
+        if self.resume:
+            run_dir = RunDirectory.open_existing(self.report_dir)
+            manifest = run_dir.read_manifest()
+            self.shots = int(manifest["shots"])
+            self.seed = int(manifest["seed"])
+            self.verify = bool(manifest.get("verify", self.verify))
+            self.observables = dict(manifest.get("observables", {}))
+            run_dir.compress = compress
+            return run_dir
+        if (self.report_dir / "run.json").exists():
+            raise ConfigError(
+                f"{self.report_dir} already holds a run; continue it with --resume "
+                "or choose another directory"
+            )
+        return RunDirectory(self.report_dir, compress=compress)
+
+    def _load_original(self, run_dir: RunDirectory | None) -> QuantumCircuit:
+        from qiskit import qasm3
+
+        from qdframe.circuits import load_circuit
+
+        if self.resume and run_dir is not None:
+            manifest = run_dir.read_manifest()
+            circuit = qasm3.loads(manifest["circuit_qasm3"])
+            circuit.name = manifest.get("circuit_name", circuit.name)
+            return circuit
+        return load_circuit(self.circuit)
+
+    def _manifest(self, original: QuantumCircuit, config: SystemConfig) -> dict[str, Any]:
+        from qiskit import qasm3
+
+        from qdframe import __version__
+
+        return {
+            "qdframe_version": __version__,
+            "circuit_name": original.name,
+            "circuit_qasm3": qasm3.dumps(original),
+            "config": config.model_dump(mode="json"),
+            "shots": self.shots,
+            "seed": self.seed,
+            "verify": self.verify,
+            "observables": {k: str(v) for k, v in self.observables.items()},
+        }
+
+    # ------------------------------------------------------- distributed stages
+
+    def _distributed_attempts(
+        self,
+        context: RunContext,
+        config: SystemConfig,
+        prepared: QuantumCircuit,
+        run_dir: RunDirectory | None,
+    ) -> _Outcome:
+        from qdframe.resources import ResourceManager
+        from qdframe.topology import build_topology
+
+        topology = build_topology(config, plugins=self.plugins)
+        resources = ResourceManager.from_config(
+            config,
+            topology,
+            host_memory_bytes=_host_memory(),
+            executor_slots=getattr(self.system.executor(), "workers", 1),
+        )
+        self.resources = resources
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(context, config, prepared, resources, run_dir, attempt)
+            except StageFailed as failure:
+                attempt += 1
+                outcome = self._recover(failure, context, prepared, resources, run_dir)
+                if outcome is not None:
+                    return outcome
+
+    def _attempt(
+        self,
+        context: RunContext,
+        config: SystemConfig,
+        prepared: QuantumCircuit,
+        resources: ResourceManager,
+        run_dir: RunDirectory | None,
+        attempt: int,
+    ) -> _Outcome:
+        from qdframe.planning import make_plan
+
+        available = resources.available_topology()
+        if config.distributed.communication_mode is CommunicationMode.CLASSICAL:
+            raise ConfigError(
+                "communication_mode 'classical' estimates expectation values by circuit "
+                "cutting and has no counts to run; use the cutting API "
+                "(qdframe.distribute.run_mode) or set communication_mode to 'quantum' or 'hybrid'",
+                key_path="distributed.communication_mode",
+                allowed="quantum, hybrid",
+            )
+
+        def allocate(circuit: QuantumCircuit) -> Plan:
+            return make_plan(
+                circuit,
+                config,
+                plugins=self.plugins,
+                seed=self.seed,
+                topology=available.topology,
+                executor=self.system.executor(),
+            )
+
+        plan = run_stage(self.plugins, context, "allocate", allocate, prepared, attempt=attempt)
+        plan = run_stage(
+            self.plugins, context, "optimize", lambda p: p, plan, attempt=attempt
+        )
+        program = run_stage(
+            self.plugins,
+            context,
+            "lower",
+            lambda p: _lower(prepared, p, config),
+            plan,
+            attempt=attempt,
+        )
+        schedule = run_stage(
+            self.plugins,
+            context,
+            "schedule",
+            lambda p: _schedule(p, config),
+            program,
+            attempt=attempt,
+        )
+        resources.record_link_usage(_link_usage(schedule, available))
+        circuit = program.to_circuit()
+        counts, backend, info = run_stage(
+            self.plugins,
+            context,
+            "execute",
+            lambda c: self._execute(c, context, config, run_dir),
+            circuit,
+            attempt=attempt,
+        )
+        return _Outcome(
+            counts=counts,
+            backend=backend,
+            plan=plan,
+            program=program,
+            schedule=schedule,
+            program_summary=program.summary(),
+            execute_info=info,
+            available=available,
+        )
+
+    def _execute(
+        self,
+        circuit: QuantumCircuit,
+        context: RunContext,
+        config: SystemConfig,
+        run_dir: RunDirectory | None,
+    ) -> tuple[dict[str, int], str, dict[str, Any]]:
+        from qdframe.distribute.circuit import METADATA_KEY
+
+        backend = self._choose_backend(circuit, config, context)
+        record = circuit.metadata[METADATA_KEY]
+        clbits = tuple(int(b) for b in record["source_clbits"])
+        batches = plan_batches(self.shots, config.recovery.checkpoint_interval, self.seed)
+        fire_job_hooks(
+            self.plugins,
+            context,
+            [b.index for b in batches],
+            max_retries=config.recovery.max_retries,
+            backoff_base_s=config.recovery.backoff_base_s,
+        )
+        job = BatchJob(
+            circuit,
+            backend,
+            _backend_options(backend, config),
+            clbits,
+            str(run_dir.path) if run_dir is not None else None,
+            run_dir.compress if run_dir is not None else False,
+            self.noise,
+        )
+        started = time.perf_counter()
+        counts, info = run_batches(
+            job,
+            batches,
+            self.system.executor(),
+            run_dir=run_dir,
+            max_retries=config.recovery.max_retries,
+            progress=self.progress,
+        )
+        info["time_s"] = time.perf_counter() - started
+        return counts, backend, info
+
+    def _choose_backend(
+        self, circuit: QuantumCircuit, config: SystemConfig, context: RunContext
+    ) -> str:
+        name = config.acceleration.backend
+        if name != "auto":
+            self.plugins.registries.backends.get(name)  # unknown names fail here, clearly
+            context.metrics["backend_reason"] = "set in the configuration"
+            return name
+        from qdframe_hal import BackendRequirements, select_backend
+
+        requirements = BackendRequirements.from_circuit(
+            circuit,
+            precision=config.acceleration.precision,
+            prefer_gpu=config.acceleration.use_gpu,
+            require_gpu=config.acceleration.require_gpu,
+            needs_noise=self.noise is not None,
+        )
+        choice = select_backend(requirements, plugins=self.plugins)
+        context.metrics["backend_reason"] = choice.reason
+        return choice.backend
+
+    # ----------------------------------------------------------------- recovery
+
+    def _recover(
+        self,
+        failure: StageFailed,
+        context: RunContext,
+        prepared: QuantumCircuit,
+        resources: ResourceManager,
+        run_dir: RunDirectory | None,
+    ) -> _Outcome | None:
+        """Carry out the chosen recovery; return an outcome when it ends the run."""
+        action: RecoveryAction = failure.action
+        # Node and link ids in errors are those of the full network (the
+        # configuration's), whatever part of it the failed plan used.
+        for node in action.exclude_nodes:
+            resources.mark_node_down(node)
+        for a, b in action.exclude_links:
+            resources.mark_link_down(a, b)
+            if self.system.learner is not None:
+                self.system.learner.observe(a, b, failed=True)
+        if action.kind is RecoveryKind.ABORT:
+            raise failure.error
+        if action.delay_s > 0:
+            time.sleep(action.delay_s)
+        if action.kind is RecoveryKind.FALLBACK_CLASSICAL:
+            return self._classical_fallback(prepared, context, action.reason)
+        return None
+
+    def _classical_fallback(
+        self, prepared: QuantumCircuit, context: RunContext, reason: str
+    ) -> _Outcome:
+        """Run the original circuit on the local simulator; mark the result as fallback."""
+        from qdframe.backend import DEFAULT_BACKEND, get_backend
+
+        backend = get_backend(DEFAULT_BACKEND, plugins=self.plugins)
+        result = backend.run(prepared, shots=self.shots, seed=self.seed, noise=self.noise)
+        assert not isinstance(result, list)
+        clbits = list(range(prepared.num_clbits))
+        from qdframe.execution import marginal_counts
+
+        context.notes.append(f"classical fallback: {reason}")
+        return _Outcome(
+            counts=marginal_counts(result.counts, clbits),
+            backend=DEFAULT_BACKEND,
+            fallback_reason=reason,
+        )
+
+    # ---------------------------------------------------------- mitigate/analyze
+
+    def _mitigate(self, outcome: _Outcome, context: RunContext) -> _Outcome:
+        """Readout mitigation when the run had a noise model and a readout mitigator exists."""
+        if self.noise is None or "readout" not in self.plugins.registries.mitigators:
+            return outcome
+        if outcome.program is None:
+            return outcome
+        from qdframe.backend import get_backend
+
+        mitigator = self.plugins.registries.mitigators.get("readout")()
+        backend = get_backend(outcome.backend, plugins=self.plugins)
+        noise = self.noise
+
+        def run_fn(circuits: Any, *, shots: int, seed: int | None) -> list[dict[str, int]]:
+            results = backend.run(list(circuits), shots=shots, seed=seed, noise=noise)
+            assert isinstance(results, list)
+            return [r.counts for r in results]
+
+        program = outcome.program
+        layout = program.layout
+        final = [int(x) for x in layout.final.tolist()]
+        qubit_node = layout.qubit_node
+        by_node: dict[int, list[int]] = {}
+        for slot in final:
+            by_node.setdefault(int(qubit_node[slot]), []).append(slot)
+        circuit = program.to_circuit()
+        mitigator.calibrate(run_fn, by_node, seed=self.seed, num_qubits=circuit.num_qubits)
+        probabilities = mitigator.apply(
+            _expand(outcome.counts, circuit), circuit=circuit
+        )
+        outcome.mitigated = _restrict(probabilities, circuit)
+        outcome.readout_calibration = mitigator.summary()
+        return outcome
+
+    def _analyze(
+        self,
+        outcome: _Outcome,
+        result: RunResult,
+        prepared: QuantumCircuit,
+        context: RunContext,
+        run_dir: RunDirectory | None,
+    ) -> RunResult:
+        from qdframe.analysis import build_metrics, write_run_report
+
+        result.mitigated = outcome.mitigated
+        if self.observables:
+            qubit_clbit = _qubit_clbits(prepared)
+            for name, spec in self.observables.items():
+                op = _observable(spec, prepared.num_qubits)
+                if any(set(label) - {"I", "Z"} for label, _ in op.to_list()):
+                    raise ConfigError(
+                        f"observable {name!r} has X or Y terms; counts estimate only Z/I "
+                        "observables (use communication_mode 'classical' for general ones)"
+                    )
+                result.expectation_values[name] = _diagonal_expectation(
+                    op, result.counts, qubit_clbit
+                )
+        if self.verify:
+            result.verification = _verification(prepared, outcome, self.plugins)
+            result.verified = bool(result.verification.get("verified"))
+        result.metrics = build_metrics(self, outcome, context)
+        if run_dir is not None:
+            result.report_path = write_run_report(run_dir.path, result, prepared, context, outcome)
+        return result
+
+
+@dataclass
+class _Outcome:
+    """What the distributed attempt (or the fallback) produced."""
+
+    counts: dict[str, int]
+    backend: str
+    plan: Plan | None = None
+    program: Any = None
+    schedule: Any = None
+    program_summary: dict[str, Any] = field(default_factory=dict)
+    execute_info: dict[str, Any] = field(default_factory=dict)
+    available: SubTopology | None = None
+    fallback_reason: str | None = None
+    mitigated: dict[str, float] | None = None
+    readout_calibration: dict[str, Any] | None = None
+    wall_s: float = 0.0
+    monitor: RunMonitor | None = None
+
+
+def _lower(prepared: QuantumCircuit, plan: Plan, config: SystemConfig) -> Any:
+    from qdframe.distribute import compile_distributed
+
+    return compile_distributed(None, plan, config)
+
+
+def _schedule(program: Any, config: SystemConfig) -> Any:
+    from qdframe.schedule import schedule
+
+    return schedule(program, config)
+
+
+def _link_usage(schedule: Any, available: SubTopology) -> dict[tuple[int, int], int]:
+    """EPR pairs per link, in the full network's node ids."""
+    usage: dict[tuple[int, int], int] = {}
+    for link in schedule.links:
+        if link.pairs:
+            a, b = link.nodes
+            usage[(available.to_original(a), available.to_original(b))] = int(link.raw_pairs)
+    return usage
+
+
+def _backend_options(backend: str, config: SystemConfig) -> dict[str, Any]:
+    """Options for the backend's factory: precision, memory budget, then per-backend options."""
+    options: dict[str, Any] = {
+        "precision": config.acceleration.precision,
+        "max_memory_bytes": config.memory.max_memory_bytes,
+    }
+    options.update(config.acceleration.backend_options.get(backend, {}))
+    return options
+
+
+def _host_memory() -> int | None:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().total)
+    except Exception:  # memory is a budget hint, not a requirement
+        return None
+
+
+def _qubit_clbits(circuit: QuantumCircuit) -> list[int]:
+    """For each qubit, the clbit its last measurement writes (``-1`` when unmeasured)."""
+    mapping = [-1] * circuit.num_qubits
+    for instruction in circuit.data:
+        if instruction.operation.name == "measure":
+            q = circuit.find_bit(instruction.qubits[0]).index
+            mapping[q] = circuit.find_bit(instruction.clbits[0]).index
+    missing = [q for q, c in enumerate(mapping) if c < 0]
+    if missing:
+        raise ConfigError(f"observables need every qubit measured; qubits {missing} are not")
+    return mapping
+
+
+def _expand(counts: Mapping[str, int], circuit: QuantumCircuit) -> dict[str, int]:
+    """Counts over the original bits placed at their positions in the distributed circuit."""
+    from qdframe.distribute.circuit import METADATA_KEY
+
+    positions = [int(b) for b in circuit.metadata[METADATA_KEY]["source_clbits"]]
+    width = circuit.num_clbits
+    out: Counter[str] = Counter()
+    for key, n in counts.items():
+        bits = ["0"] * width
+        for i, pos in enumerate(positions):
+            bits[width - 1 - pos] = key[len(key) - 1 - i]
+        out["".join(bits)] += n
+    return dict(out)
+
+
+def _restrict(probabilities: Mapping[str, float], circuit: QuantumCircuit) -> dict[str, float]:
+    from qdframe.distribute.circuit import METADATA_KEY
+
+    positions = [int(b) for b in circuit.metadata[METADATA_KEY]["source_clbits"]]
+    out: dict[str, float] = {}
+    for key, p in probabilities.items():
+        width = len(key)
+        small = "".join(key[width - 1 - pos] for pos in reversed(positions))
+        out[small] = out.get(small, 0.0) + p
+    return out
+
+
+def _verification(prepared: QuantumCircuit, outcome: _Outcome, plugins: LoadedPlugins) -> dict[str, Any]:
+    from qdframe.verify import verify
+
+    if outcome.program is None:
+        return {"verified": None, "method": "none", "reason": "classical fallback: nothing to verify"}
+    return verify(prepared, outcome.program, plugins=plugins).as_dict()
+

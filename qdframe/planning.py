@@ -1,0 +1,185 @@
+"""Make a plan: which qubit lives on which node, and what that costs.
+
+:func:`make_plan` takes a circuit and a :class:`~qdframe.config.SystemConfig`,
+builds the topology, normalises the circuit to the ``['u', 'cp']`` basis,
+runs the configured allocator (``auto`` lets the allocator plugin choose by
+size and say why) and prices the result with :mod:`qdframe.cost`. The
+:class:`Plan` keeps everything later stages need: the normalised circuit (in
+the gate order the burst records refer to), the problem, the allocation, the
+cost report with per-burst records, and timings.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from qdframe.allocation import Allocation, AllocationProblem, GateArray, normalize_circuit
+from qdframe.circuits import load_circuit
+from qdframe.cost import CostReport, evaluate
+from qdframe.errors import ConfigError, ResourceError
+from qdframe.topology import Topology, build_topology
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+    from qdframe.config import SystemConfig
+    from qdframe.plugins import LoadedPlugins
+
+__all__ = ["DEFAULT_TIME_BUDGET_S", "Plan", "make_plan"]
+
+#: Seconds an allocator may search when the caller does not say.
+DEFAULT_TIME_BUDGET_S = 10.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A circuit placed on a network, with its cost.
+
+    ``circuit`` is the normalised circuit (``None`` when planning from a
+    :class:`GateArray`); burst records index its instructions.
+    """
+
+    circuit: QuantumCircuit | None
+    problem: AllocationProblem
+    allocation: Allocation
+    cost: CostReport
+    allocator: str
+    reason: str
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def topology(self) -> Topology:
+        return self.problem.topology
+
+    @property
+    def ebits(self) -> int:
+        return self.cost.ebits
+
+    def summary(self, *, include_allocation: bool = True) -> dict[str, Any]:
+        """JSON-ready description of the plan."""
+        gates = self.problem.gates
+        data: dict[str, Any] = {
+            "circuit": {
+                "name": self.problem.label,
+                "qubits": gates.num_qubits,
+                "two_qubit_gates": gates.num_two_qubit,
+                "burst_breaking_gates": gates.num_gates - gates.num_two_qubit,
+            },
+            "topology": self.topology.describe(),
+            "allocator": self.allocator,
+            "reason": self.reason,
+            "cost": self.cost.summary(),
+            "timings_s": dict(self.timings),
+        }
+        if include_allocation:
+            data["allocation"] = self.allocation.to_dict()
+        return data
+
+
+def _as_circuit(source: Any) -> QuantumCircuit | GateArray:
+    return source if isinstance(source, GateArray) else load_circuit(source)
+
+
+def make_plan(
+    circuit: QuantumCircuit | GateArray | str | os.PathLike[str],
+    config: SystemConfig,
+    *,
+    plugins: LoadedPlugins | None = None,
+    seed: int | None = None,
+    time_budget_s: float = DEFAULT_TIME_BUDGET_S,
+    allow_migration: bool = True,
+    allocator_options: Mapping[str, Any] | None = None,
+    executor: Any = None,
+    topology: Topology | None = None,
+) -> Plan:
+    """Plan ``circuit`` on the network ``config`` describes.
+
+    :param circuit: a Qiskit circuit, an OpenQASM 2/3 file, or a
+        :class:`GateArray` (skips normalisation; for very large circuits).
+    :param plugins: the plugin set to take topologies and allocators from.
+    :param seed: seed for randomised allocators (plans are reproducible).
+    :param time_budget_s: how long the allocator may search.
+    :param allow_migration: let allocators teleport qubits between slices.
+    :param allocator_options: keyword options for the allocator's factory.
+    :param executor: an object with ``map(fn, jobs)`` for allocators that run
+        independent work (the ensemble).
+    :param topology: plan on this network instead of the one ``config``
+        describes (e.g. the network left after a node failed).
+    :raises CapacityError: the network holds fewer data qubits than the circuit.
+    :raises RegistryError: unknown topology or allocator name.
+    :raises CircuitError: the circuit cannot be read or normalised.
+    """
+    from qdframe.plugins import default_plugins
+
+    loaded = plugins if plugins is not None else default_plugins()
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    mark = time.perf_counter()
+    if topology is None:
+        topology = build_topology(config, plugins=loaded)
+    timings["topology"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    source = _as_circuit(circuit)
+    normalised: QuantumCircuit | None
+    if isinstance(source, GateArray):
+        normalised, gates, label = None, source, "gate-array"
+    else:
+        normalised = normalize_circuit(source)
+        gates, label = GateArray.from_circuit(normalised), source.name
+    problem = AllocationProblem(
+        gates,
+        topology,
+        time_budget_s=time_budget_s,
+        allow_migration=allow_migration,
+        label=label,
+    )
+    timings["normalize"] = time.perf_counter() - mark
+
+    registry = loaded.registries.allocators
+    requested = config.distributed.allocator
+    name, reason = requested, ""
+    if requested == "auto" and "auto" not in registry:
+        names = registry.names()
+        if not names:
+            raise ConfigError("no allocator is registered; install or enable an allocator plugin")
+        name = "sequential" if "sequential" in names else names[0]
+        reason = f"{name}: no 'auto' policy is registered"
+    options = dict(allocator_options or {})
+    if name == "ensemble":
+        # The [ensemble] block configures the ensemble allocator.
+        options.setdefault("config", config.ensemble)
+        if executor is not None:
+            options.setdefault("executor", executor)
+    allocator = registry.get(name)(**options)
+
+    mark = time.perf_counter()
+    allocation = allocator.allocate(problem, seed=seed)
+    timings["allocate"] = time.perf_counter() - mark
+    if not isinstance(allocation, Allocation):
+        raise ResourceError(
+            f"allocator {name!r} returned {type(allocation).__name__}, expected an Allocation"
+        )
+
+    mark = time.perf_counter()
+    report = evaluate(problem, allocation)
+    timings["cost"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+
+    used = allocation.allocator or name
+    if not reason:
+        reason = str(allocation.notes.get("reason") or f"{used}: set in the configuration")
+    return Plan(
+        circuit=normalised,
+        problem=problem,
+        allocation=allocation,
+        cost=report,
+        allocator=used,
+        reason=reason,
+        timings={k: round(v, 4) for k, v in timings.items()},
+    )

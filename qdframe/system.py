@@ -1,0 +1,264 @@
+"""``DistributedSystem``: the orchestrator behind ``qdframe run``.
+
+One run goes through the stages of :data:`qdframe.hookspecs.PIPELINE_STAGES`,
+each through :func:`qdframe.pipeline.run_stage` so its hooks fire and its
+failures reach ``qdframe_handle_error``. The recovery the handlers choose is
+carried out here: a retry waits and runs the stage again, a re-route or a
+reallocation marks the failed link or node down and plans again on what is
+left, a hardware failure falls back to running the original circuit on the
+local simulator, and anything else aborts with the original error.
+
+A system is a context manager: entering it loads the plugins, tells them the
+configuration and starts the optimization-sharing client when enabled;
+leaving it (also on error) shuts down the executor, the client and whatever
+they started.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from qdframe.config import SystemConfig
+from qdframe.errors import ConfigError
+from qdframe.pipeline import configure_plugins
+from qdframe.plugins import LoadedPlugins, load_plugins
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from qiskit import QuantumCircuit
+
+    from qdframe.noise import NoiseModel
+    from qdframe.planning import Plan
+    from qdframe.protocols import Executor
+
+__all__ = ["DistributedSystem", "RunResult", "default_config_for"]
+
+
+def default_config_for(num_qubits: int) -> SystemConfig:
+    """The configuration used when none is given: a 4-node ring that holds the circuit."""
+    per_node = max(1, math.ceil(num_qubits / 4))
+    return SystemConfig.model_validate(
+        {"distributed": {"num_nodes": 4, "qubits_per_node": per_node, "network_topology": "ring"}}
+    )
+
+
+@dataclass
+class RunResult:
+    """What :meth:`DistributedSystem.run` returns.
+
+    :param counts: outcomes over the original circuit's classical bits (all data
+        qubits, when the circuit measured nothing), Qiskit bit order.
+    :param expectation_values: estimates of the requested observables.
+    :param plan: the plan the counts were produced with (``None`` after a
+        classical fallback before planning succeeded).
+    :param metrics: stage timings, throughput, CPU and memory, ebits, swaps,
+        classical bytes, retries and recoveries, resource usage.
+    :param verified: the verification verdict when asked for.
+    :param fallback: the original circuit ran on the local simulator because
+        the distributed run hit a hardware failure.
+    :param report_path: the HTML report, when a report directory was given.
+    """
+
+    run_id: str
+    counts: dict[str, int]
+    shots: int
+    seed: int
+    backend: str
+    expectation_values: dict[str, float] = field(default_factory=dict)
+    plan: Plan | None = None
+    program_summary: dict[str, Any] = field(default_factory=dict)
+    schedule: Any = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    verified: bool | None = None
+    verification: dict[str, Any] | None = None
+    fallback: bool = False
+    fallback_reason: str | None = None
+    mitigated: dict[str, float] | None = None
+    run_dir: Path | None = None
+    report_path: Path | None = None
+
+    @property
+    def stage_seconds(self) -> dict[str, float]:
+        seconds: dict[str, float] = self.metrics.get("stage_seconds", {})
+        return seconds
+
+
+class DistributedSystem:
+    """Plans and runs circuits on a network of quantum processors.
+
+    :param config: the system configuration; without one, each circuit runs
+        on a 4-node ring of nodes just large enough for it, on the default
+        backend with the local executor.
+    :param plugins: the plugin set to use; loaded from entry points (minus
+        ``[integration] disabled_plugins``) when omitted.
+    """
+
+    def __init__(
+        self, config: SystemConfig | None = None, *, plugins: LoadedPlugins | None = None
+    ) -> None:
+        self._explicit = config is not None
+        self.config = config if config is not None else SystemConfig()
+        self._given_plugins = plugins
+        self.plugins: LoadedPlugins | None = None
+        self._executor: Executor | None = None
+        self._network: Any = None
+        self._learner: Any = None
+        self._entered = False
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> DistributedSystem:
+        self.initialize()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cleanup()
+
+    def initialize(self) -> None:
+        """Load plugins, configure them and start the sharing client (when enabled)."""
+        if self._entered:
+            return
+        from qdframe.adaptive import LinkLearner
+
+        self.plugins = self._given_plugins or load_plugins(
+            disabled=self.config.integration.disabled_plugins
+        )
+        configure_plugins(self.plugins, self.config)
+        self._learner = LinkLearner(self.config.adaptive)
+        if self.config.network.enabled:
+            self._network = _start_network_client(self.config)
+            applied = getattr(self._network, "applied_config", None)
+            if applied is not None and self._explicit:
+                # Shared settings apply only to whitelisted keys (see qdframe.network).
+                self.config = applied
+        self._entered = True
+
+    def cleanup(self) -> None:
+        """Shut down the executor, the sharing client and what they started."""
+        executor, self._executor = self._executor, None
+        network, self._network = self._network, None
+        try:
+            if executor is not None:
+                executor.close()
+        finally:
+            if network is not None:
+                network.stop()
+            self._entered = False
+
+    def _require_plugins(self) -> LoadedPlugins:
+        if self.plugins is None:
+            self.initialize()
+        assert self.plugins is not None
+        return self.plugins
+
+    def executor(self) -> Executor:
+        """The configured executor, created on first use and closed by :meth:`cleanup`."""
+        if self._executor is None:
+            plugins = self._require_plugins()
+            name = self.config.resources.executor
+            factory = plugins.registries.executors.get(name)
+            self._executor = factory(config=self.config)
+        return self._executor
+
+    # ---------------------------------------------------------------- planning
+
+    def config_for(self, circuit: QuantumCircuit) -> SystemConfig:
+        """The configuration a circuit runs with (the default ring when none was given)."""
+        return self.config if self._explicit else default_config_for(circuit.num_qubits)
+
+    def plan(self, circuit: QuantumCircuit | str | Path, *, seed: int | None = None) -> Plan:
+        """Allocate the circuit's qubits to nodes and price the result.
+
+        :raises CapacityError: the network has fewer data qubits than the circuit.
+        """
+        from qdframe.circuits import load_circuit
+        from qdframe.planning import make_plan
+
+        plugins = self._require_plugins()
+        source = load_circuit(circuit)
+        return make_plan(source, self.config_for(source), plugins=plugins, seed=seed)
+
+    # --------------------------------------------------------------------- run
+
+    def run(
+        self,
+        circuit: QuantumCircuit | str | Path,
+        shots: int = 1024,
+        seed: int | None = None,
+        observables: Mapping[str, Any] | None = None,
+        verify: bool = False,
+        *,
+        noise: NoiseModel | None = None,
+        report_dir: str | Path | None = None,
+        resume: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RunResult:
+        """Run ``circuit`` distributed over the network.
+
+        :param shots: measurement shots (>= 1).
+        :param seed: makes the run reproducible (plan, batches and sampling).
+        :param observables: name → Pauli string or ``SparsePauliOp`` over the
+            circuit's qubits; estimated from the counts.
+        :param verify: check that the distributed circuit equals the original.
+        :param noise: a noise model for the backend (enables mitigation).
+        :param report_dir: the run directory for checkpoints and the report.
+        :param resume: continue the run in ``report_dir`` (its manifest wins).
+        :param progress: ``progress(done, total)`` over shot batches.
+        """
+        from qdframe.orchestration import Run
+
+        plugins = self._require_plugins()
+        if shots < 1:
+            raise ConfigError(f"shots must be >= 1, got {shots}", key_path="shots")
+        run = Run(
+            system=self,
+            plugins=plugins,
+            circuit=circuit,
+            shots=shots,
+            seed=seed if seed is not None else secrets.randbelow(2**31),
+            observables=dict(observables or {}),
+            verify=verify,
+            noise=noise,
+            report_dir=Path(report_dir) if report_dir is not None else None,
+            resume=resume,
+            progress=progress,
+        )
+        return run.execute()
+
+    # used by the orchestration module
+    @property
+    def learner(self) -> Any:
+        return self._learner
+
+
+def new_run_id(name: str) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or "circuit"
+    return f"{stamp}-{safe}-{uuid.uuid4().hex[:6]}"
+
+
+def _start_network_client(config: SystemConfig) -> Any:
+    """Start the optimization-sharing client; a failure never stops the system."""
+    import logging
+
+    try:
+        from qdframe.network.client import DistributedOptimizationNetwork
+    except ImportError as exc:  # the client needs only core packages, but be safe
+        logging.getLogger(__name__).warning("optimization sharing unavailable: %s", exc)
+        return None
+    client = DistributedOptimizationNetwork(config.network)
+    client.start(config)
+    return client
