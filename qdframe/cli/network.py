@@ -8,6 +8,8 @@ token live), so that separate installations can be simulated on one machine.
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import logging
 import sys
 import time
@@ -30,19 +32,23 @@ app = typer.Typer(
 )
 
 CONFIG_OPTION = typer.Option(
-    None, "--config", "-c", help="qdframe TOML configuration ([network] table).", dir_okay=False
+    None,
+    "--config",
+    "-c",
+    help="qdframe TOML configuration (its network table names the servers).",
+    dir_okay=False,
 )
 CACHE_DIR_OPTION = typer.Option(
     None,
     "--cache-dir",
     help="Directory for the cache, outbox, install token and tuning result "
-    "(default: the directory of [network] local_cache_file).",
+    "(default: the directory of network.local_cache_file).",
     file_okay=False,
 )
 SERVER_OPTION = typer.Option(
     None,
     "--server",
-    help="Server URL; repeat for backups (overrides [network] primary_server/backup_servers).",
+    help="Server URL; repeat for backups (overrides network.primary_server and backup_servers).",
 )
 SYSTEM_OPTION = typer.Option(
     None, "--system-type", help="Act as this HAL system type instead of the detected one."
@@ -119,39 +125,41 @@ def _when(timestamp: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
+def _show(value: Any) -> str:
+    return json.dumps(value)
+
+
 def _print_status(data: dict[str, Any], queued: int) -> None:
     ns = data["network_status"]
     current = data["current_system"]
     servers = data["servers"]
-    console.print(
-        f"Network: {'enabled' if ns['enabled'] else 'disabled (opt-in: [network] enabled = true)'}"
-        f"; servers {'reachable' if ns['network_available'] else 'not reachable'}"
-    )
-    console.print(f"Servers: {servers['primary']}" + "".join(f", {b}" for b in servers["backups"]))
-    console.print(
-        f"Last sync: {_when(ns['last_sync'])}; cached system types: {ns['cached_optimizations']}"
-    )
-    console.print(f"This system: {current['type']}")
+    say = functools.partial(console.print, markup=False, highlight=False)
+    enabled = "enabled" if ns["enabled"] else "disabled (opt in with enabled = true in [network])"
+    reachable = "reachable" if ns["network_available"] else "not reachable"
+    say(f"Network: {enabled}; servers {reachable}")
+    say("Servers: " + ", ".join([servers["primary"], *servers["backups"]]))
+    say(f"Last sync: {_when(ns['last_sync'])}; cached system types: {ns['cached_optimizations']}")
+    say(f"This system: {current['type']}")
     data_for = current.get("optimization_data")
     if not data_for:
-        console.print(f"No shared optimizations found for system type: {current['type']}")
+        say(f"No shared optimizations found for system type: {current['type']}")
     else:
         level = current.get("match_level")
         note = "" if level == "exact" else f" (closest match, level: {level})"
-        console.print(
+        say(
             f"Shared data: {data_for['system_type']}{note}: {data_for['average_savings']:.1f}% "
             f"faster (time) from {data_for['contributor_count']} installation(s), "
             f"{data_for['optimization_count']} contribution(s)"
         )
         table = Table("Setting", "Recommended", title="Recommended settings")
         for key, value in sorted(data_for["recommended_settings"].items()):
-            table.add_row(key, repr(value))
+            table.add_row(key, _show(value))
         console.print(table)
         if data_for["process_optimizations"]:
             per = Table("Workload", "Savings", "Installations", "Settings", title="Per workload")
             for name, entry in sorted(data_for["process_optimizations"].items()):
                 settings = ", ".join(
-                    f"{k}={v!r}" for k, v in sorted(entry["recommended_settings"].items())
+                    f"{k}={_show(v)}" for k, v in sorted(entry["recommended_settings"].items())
                 )
                 per.add_row(
                     name,
@@ -161,7 +169,7 @@ def _print_status(data: dict[str, Any], queued: int) -> None:
                 )
             console.print(per)
     if queued:
-        console.print(f"Contributions waiting in the outbox: {queued}")
+        say(f"Contributions waiting in the outbox: {queued}")
 
 
 @app.command()
@@ -389,6 +397,7 @@ def serve(
         whitelists=whitelists,
         public_url=public_url,
         peers=tuple(peer or ()),
+        access_log=access_log,
     )
     from sqlalchemy.engine import make_url
 
@@ -397,4 +406,4 @@ def serve(
         f"qdframe sharing server on http://{host}:{port} (database {shown}, "
         f"published after {min_contributors} installation(s))\n"
     )
-    run_server(settings, host=host, port=port, access_log=access_log)
+    run_server(settings, host=host, port=port)

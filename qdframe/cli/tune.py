@@ -34,9 +34,10 @@ def _print_result(result: Any, stored: Path) -> None:
         "Default",
         "Best",
         "Savings",
-        "Settings",
+        "Faster with",
         title=f"{result.system_type}: {result.suite} suite",
     )
+    table.columns[-1].overflow = "fold"
     for w in result.workloads:
         changed = {k: v for k, v in w.best_settings.items() if result.defaults.get(k) != v}
         table.add_row(
@@ -79,7 +80,10 @@ def register(app: typer.Typer) -> None:
             False, "--contribute", help="Share the result with the network (anonymously)."
         ),
         repeats: int | None = typer.Option(
-            None, "--repeats", min=1, help="Timed rounds per candidate (default 3, quick 2)."
+            None,
+            "--repeats",
+            min=1,
+            help="Timed rounds per candidate; the fastest counts (default 5, quick 3).",
         ),
         qubits: int | None = typer.Option(
             None, "--qubits", min=2, max=30, help="Suite size (default: sized to this host)."

@@ -1,0 +1,1 @@
+"""Alembic migrations of the sharing server's database (SQLite and PostgreSQL)."""

@@ -1,0 +1,291 @@
+"""Helpers for the network and tuner tests: a small real plugin and real servers.
+
+``QsvBackend`` is a genuine (if simple) statevector backend built on
+``qiskit.quantum_info.Statevector``. Its options change speed or accuracy for
+real: ``cross_check`` simulates every circuit twice and compares (about twice
+the work), ``approximate`` drops small controlled-phase rotations (faster,
+and wrong), ``precision`` returns complex64 amplitudes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import qdframe
+from qdframe._version import __version__
+from qdframe.backend import BackendCapabilities, BackendResult
+from qdframe.settings import TunableSetting
+
+PLUGIN_NAME = "qsvtest"
+
+SETTINGS = (
+    TunableSetting("backend.qsv.cross_check", (True, False), True, "Simulate twice and compare."),
+    TunableSetting("backend.qsv.approximate", (False, True), False, "Drop small rotations."),
+    TunableSetting("acceleration.precision", ("complex128", "complex64"), "complex128"),
+    TunableSetting("resources.executor_workers", (None, 1, 2), None, "Local executor workers."),
+)
+
+
+class QsvBackend:
+    """A statevector backend on ``qiskit.quantum_info.Statevector``."""
+
+    name = "qsv"
+
+    def __init__(
+        self,
+        *,
+        cross_check: bool = True,
+        approximate: bool = False,
+        precision: str = "complex128",
+    ) -> None:
+        if precision not in ("complex128", "complex64"):
+            raise ValueError(f"precision must be complex128 or complex64, not {precision!r}")
+        self.cross_check = cross_check
+        self.approximate = approximate
+        self.precision = precision
+
+    @property
+    def capabilities(self) -> BackendCapabilities:
+        return BackendCapabilities(
+            name=self.name,
+            max_qubits={"complex128": 20, "complex64": 20},
+            supported_operations=frozenset(
+                {"h", "x", "p", "rx", "ry", "rz", "cx", "cp", "swap", "measure"}
+            ),
+        )
+
+    def _simulate(self, circuit: Any) -> np.ndarray[Any, Any]:
+        from qiskit import QuantumCircuit
+        from qiskit.quantum_info import Statevector
+
+        if self.approximate:
+            trimmed = QuantumCircuit(*circuit.qregs, *circuit.cregs)
+            for inst in circuit.data:
+                op = inst.operation
+                if op.name == "cp" and abs(float(op.params[0])) < math.pi / 4:
+                    continue
+                trimmed.append(op, inst.qubits, inst.clbits)
+            circuit = trimmed
+        return np.asarray(Statevector(circuit).data)
+
+    def _one(self, circuit: Any, shots: int, seed: int | None) -> BackendResult:
+        start = time.perf_counter()
+        state = self._simulate(circuit.remove_final_measurements(inplace=False))
+        if self.cross_check and not np.allclose(
+            state, self._simulate(circuit.remove_final_measurements(inplace=False))
+        ):
+            raise RuntimeError("cross-check failed: two simulations disagree")
+        state = state.astype(np.dtype(self.precision))
+        counts: dict[str, int] = {}
+        if shots:
+            rng = np.random.default_rng(seed)
+            probs = np.abs(state.astype(np.complex128)) ** 2
+            outcomes = rng.choice(len(probs), size=shots, p=probs / probs.sum())
+            width = circuit.num_qubits
+            for value in outcomes:
+                key = format(int(value), f"0{width}b")
+                counts[key] = counts.get(key, 0) + 1
+        return BackendResult(
+            counts=counts,
+            statevector=state if shots == 0 else None,
+            metadata={
+                "time_s": time.perf_counter() - start,
+                "peak_bytes": state.nbytes,
+                "method": "statevector",
+                "precision": self.precision,
+            },
+        )
+
+    def run(
+        self,
+        circuits: Any,
+        shots: int = 1024,
+        seed: int | None = None,
+        noise: Any = None,
+        *,
+        memory: bool = False,
+    ) -> BackendResult | list[BackendResult]:
+        if isinstance(circuits, Sequence):
+            return [self._one(c, shots, seed) for c in circuits]
+        return self._one(circuits, shots, seed)
+
+
+class QsvPlugin:
+    """Registers the backend and declares its tunable settings."""
+
+    @staticmethod
+    @qdframe.hookimpl
+    def qdframe_register_backends(registry: Any) -> None:
+        registry.add("qsv", QsvBackend, description="Statevector via qiskit.quantum_info")
+
+    @staticmethod
+    @qdframe.hookimpl
+    def qdframe_register_tunable_settings(registry: Any) -> None:
+        for setting in SETTINGS:
+            registry.add(setting.key, setting, description=setting.description)
+
+
+def load_test_plugins() -> Any:
+    """Only the test plugin: no entry points, so the test sees exactly what it declares."""
+    return qdframe.load_plugins(autoload=False, plugins=[(PLUGIN_NAME, QsvPlugin)])
+
+
+def make_whitelist() -> Any:
+    from qdframe.network.whitelist import Whitelist
+
+    return Whitelist.from_settings(SETTINGS)
+
+
+def write_whitelist(path: Path) -> Path:
+    path.write_text(json.dumps(make_whitelist().to_json()), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_healthy(url: str, timeout_s: float = 30.0) -> None:
+    """Wait (bounded) until ``url``/api/health answers 200."""
+    deadline = time.monotonic() + timeout_s
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except Exception as exc:
+            last = exc
+        time.sleep(0.05)
+    raise TimeoutError(f"server at {url} not healthy after {timeout_s} s: {last}")
+
+
+@contextlib.contextmanager
+def thread_server(*, port: int | None = None, **settings: Any) -> Iterator[str]:
+    """A real uvicorn server in a thread (on a free port unless given); yields its URL."""
+    import uvicorn
+
+    from qdframe.network.server.app import create_app
+    from qdframe.network.server.settings import ServerSettings
+
+    settings.setdefault("whitelists", {__version__: make_whitelist()})
+    app = create_app(ServerSettings(**settings))
+    port = port or free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+class ServerProcess:
+    """``qdframe network serve`` in a subprocess."""
+
+    def __init__(
+        self, db_url: str, whitelist: Path, *, extra: Sequence[str] = (), port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [
+            sys.executable,
+            "-c",
+            "from qdframe.cli.network import app; app()",
+            "serve",
+            "--db",
+            db_url,
+            "--port",
+            str(self.port),
+            "--whitelist",
+            str(whitelist),
+            *extra,
+        ]
+        env = dict(os.environ, QDFRAME_DISABLE_PLUGIN_AUTOLOAD="1")
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+
+    def wait(self, timeout_s: float = 60.0) -> ServerProcess:
+        try:
+            wait_healthy(self.url, timeout_s)
+        except TimeoutError:
+            self.kill()
+            output = self.process.stdout.read().decode() if self.process.stdout else ""
+            raise TimeoutError(f"server did not start:\n{output}") from None
+        return self
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(15)
+
+    def terminate(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> ServerProcess:
+        return self.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        self.terminate()
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def contribution(
+    *,
+    token: str | None = None,
+    system_type: str = "linux_x86_64_generic",
+    savings: float = 12.5,
+    settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A valid contribution body for the test whitelist."""
+    chosen = settings if settings is not None else {"backend.qsv.cross_check": False}
+    return {
+        "install_token": token or secrets.token_hex(16),
+        "qdframe_version": __version__,
+        "system_type": system_type,
+        "savings": savings,
+        "quantum_advantage": savings > 0,
+        "settings": chosen,
+        "workloads": {
+            "qft": {"savings": savings, "settings": chosen},
+            "ghz": {"savings": savings / 2, "settings": {}},
+        },
+    }

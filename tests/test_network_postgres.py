@@ -1,0 +1,164 @@
+"""The server on PostgreSQL: same migrations, several server processes on one database.
+
+Runs only when ``QDFRAME_TEST_POSTGRES_URL`` names a reachable PostgreSQL
+database (for example ``postgresql+psycopg://qdframe:qdframe@127.0.0.1/qdframe_test``)
+whose user may create schemas; each test works in a schema of its own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+httpx = pytest.importorskip("httpx")
+sqlalchemy = pytest.importorskip("sqlalchemy")
+
+POSTGRES_URL = os.environ.get("QDFRAME_TEST_POSTGRES_URL", "")
+
+
+def _unavailable() -> str | None:
+    if not POSTGRES_URL:
+        return "PostgreSQL suite skipped: set QDFRAME_TEST_POSTGRES_URL to run it"
+    if importlib.util.find_spec("psycopg") is None:
+        return (
+            'PostgreSQL suite skipped: psycopg is not installed (pip install "qdframe[postgres]")'
+        )
+    try:
+        engine = sqlalchemy.create_engine(_driver_url(POSTGRES_URL))
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL suite skipped: {POSTGRES_URL} is not reachable ({type(exc).__name__})"
+    return None
+
+
+def _driver_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+_REASON = _unavailable()
+pytestmark = [pytest.mark.network, pytest.mark.skipif(_REASON is not None, reason=_REASON or "")]
+
+
+def _fixtures() -> ModuleType:
+    name = "qdframe_tests_network_fixtures"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).with_name("_network_fixtures.py")
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+nf = _fixtures()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL whose connections work in a fresh schema, dropped afterwards."""
+    schema = f"qdtest_{secrets.token_hex(6)}"
+    admin = sqlalchemy.create_engine(_driver_url(POSTGRES_URL))
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{_driver_url(POSTGRES_URL)}{separator}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as connection:
+        connection.execute(sqlalchemy.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _post(url: str, body: dict[str, object], key: str | None = None) -> Any:
+    headers = {"Idempotency-Key": key} if key else {}
+    return httpx.post(f"{url}/api/network/contribute", json=body, headers=headers, timeout=10)
+
+
+def test_migrations_and_aggregation_on_postgres(pg_url: str) -> None:
+    with nf.thread_server(database_url=pg_url, min_contributors=3) as url:
+        for savings in (10.0, 20.0, 30.0):
+            assert _post(url, nf.contribution(savings=savings)).status_code == 200
+        health = httpx.get(f"{url}/api/health").json()
+        system = httpx.get(f"{url}/api/systems/linux_x86_64_generic").json()
+    assert health["database"] == "postgresql" and health["contributions"] == 3
+    assert system["average_savings"] == 20.0 and system["contributor_count"] == 3
+    engine = sqlalchemy.create_engine(pg_url)
+    with engine.connect() as connection:
+        version = connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version"))
+        assert version.scalar() == "0001"
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_two_server_processes_share_one_database(pg_url: str, tmp_path: Path) -> None:
+    whitelist = nf.write_whitelist(tmp_path / "whitelist.json")
+    extra = ["--min-contributors", "1", "--rate-limit", "100000", "--burst", "100000"]
+    # Both start at once: the schema migration must run exactly once.
+    first = nf.ServerProcess(pg_url, whitelist, extra=extra)
+    second = nf.ServerProcess(pg_url, whitelist, extra=extra)
+    with first.wait(), second.wait():
+        key = uuid.uuid4().hex
+        body = nf.contribution(system_type="apple_silicon_m4")
+        assert _post(first.url, body, key).status_code == 200
+        replay = _post(second.url, body, key)  # the same key on the other process
+        assert replay.status_code == 200 and replay.headers.get("idempotent-replayed") == "true"
+        assert _post(second.url, dict(body, savings=1.0), key).status_code == 422
+
+        sync = httpx.post(f"{second.url}/api/network/sync").json()
+        assert sync["optimizations_fetched"] == 1
+        assert httpx.get(f"{second.url}/api/systems/apple_silicon_m4").status_code == 200
+
+        # Concurrent writers on both processes lose nothing.
+        acknowledged: list[str] = []
+        lock = threading.Lock()
+
+        def worker(url: str) -> None:
+            token = secrets.token_hex(16)
+            with httpx.Client(base_url=url, timeout=30) as client:
+                for _ in range(10):
+                    k = uuid.uuid4().hex
+                    response = client.post(
+                        "/api/network/contribute",
+                        json=nf.contribution(token=token),
+                        headers={"Idempotency-Key": k},
+                    )
+                    if response.status_code == 200:
+                        with lock:
+                            acknowledged.append(k)
+
+        threads = [
+            threading.Thread(target=worker, args=(server.url,))
+            for server in (first, second)
+            for _ in range(10)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert len(acknowledged) == 200
+        # Each process picks up the other's rows within its refresh interval.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            counts = [
+                httpx.get(f"{s.url}/api/health").json()["contributions"] for s in (first, second)
+            ]
+            if counts == [201, 201]:
+                break
+            time.sleep(0.2)
+        assert counts == [201, 201]
