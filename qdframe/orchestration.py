@@ -131,11 +131,12 @@ class Run:
         level = config.integration.monitoring_level.value
         profile = config.analysis.enable_profiling and level == "detailed"
         started = time.perf_counter()
+        operators = self._parse_observables(original)
         with RunMonitor(level, profile=profile) as monitor:
-            prepared = run_stage(self.plugins, context, "intake", prepare_circuit, original)
+            prepared = self._stage(context, "intake", prepare_circuit, original)
             outcome = self._distributed_attempts(context, config, prepared, run_dir)
-            outcome = run_stage(
-                self.plugins, context, "mitigate", lambda o: self._mitigate(o, context), outcome
+            outcome = self._stage(
+                context, "mitigate", lambda o: self._mitigate(o, context), outcome
             )
         outcome.wall_s = time.perf_counter() - started
         outcome.monitor = monitor
@@ -152,13 +153,34 @@ class Run:
             fallback_reason=outcome.fallback_reason,
             run_dir=run_dir.path if run_dir is not None else None,
         )
-        return run_stage(
-            self.plugins,
+        return self._stage(
             context,
             "analyze",
-            lambda o: self._analyze(o, result, prepared, context, run_dir),
+            lambda o: self._analyze(o, result, prepared, operators, context, run_dir),
             outcome,
         )
+
+    def _stage(self, context: RunContext, stage: str, fn: Callable[[Any], Any], value: Any) -> Any:
+        """A stage outside the distributed attempt: nothing to re-plan, so a
+        failure ends the run with the stage's own error."""
+        try:
+            return run_stage(self.plugins, context, stage, fn, value)
+        except StageFailed as failure:
+            raise failure.error from failure
+
+    def _parse_observables(self, original: QuantumCircuit) -> dict[str, Any]:
+        """Check the observables before any work: counts estimate Z/I strings only."""
+        operators = {}
+        for name, spec in self.observables.items():
+            op = _observable(spec, original.num_qubits)
+            if any(set(label) - {"I", "Z"} for label, _ in op.to_list()):
+                raise ConfigError(
+                    f"observable {name!r} has X or Y terms; counts estimate only Z/I "
+                    "observables (estimate general ones by circuit cutting: "
+                    "qdframe.distribute.run_mode('classical', ...))"
+                )
+            operators[name] = op
+        return operators
 
     # ------------------------------------------------------------ run directory
 
@@ -264,14 +286,19 @@ class Run:
             )
 
         def allocate(circuit: QuantumCircuit) -> Plan:
-            return make_plan(
+            saved = _load_allocation(run_dir, available) if self.resume else None
+            plan = make_plan(
                 circuit,
                 config,
                 plugins=self.plugins,
                 seed=self.seed,
                 topology=available.topology,
                 executor=self.system.executor(),
+                allocation=saved,
             )
+            if run_dir is not None:
+                _save_allocation(run_dir, plan, available)
+            return plan
 
         plan = run_stage(self.plugins, context, "allocate", allocate, prepared, attempt=attempt)
         plan = run_stage(
@@ -451,10 +478,7 @@ class Run:
             by_node.setdefault(int(qubit_node[slot]), []).append(slot)
         circuit = program.to_circuit()
         mitigator.calibrate(run_fn, by_node, seed=self.seed, num_qubits=circuit.num_qubits)
-        probabilities = mitigator.apply(
-            _expand(outcome.counts, circuit), circuit=circuit
-        )
-        outcome.mitigated = _restrict(probabilities, circuit)
+        outcome.mitigated = mitigator.apply(outcome.counts, clbit_qubits=_source_qubits(circuit))
         outcome.readout_calibration = mitigator.summary()
         return outcome
 
@@ -463,21 +487,16 @@ class Run:
         outcome: _Outcome,
         result: RunResult,
         prepared: QuantumCircuit,
+        operators: Mapping[str, Any],
         context: RunContext,
         run_dir: RunDirectory | None,
     ) -> RunResult:
         from qdframe.analysis import build_metrics, write_run_report
 
         result.mitigated = outcome.mitigated
-        if self.observables:
+        if operators:
             qubit_clbit = _qubit_clbits(prepared)
-            for name, spec in self.observables.items():
-                op = _observable(spec, prepared.num_qubits)
-                if any(set(label) - {"I", "Z"} for label, _ in op.to_list()):
-                    raise ConfigError(
-                        f"observable {name!r} has X or Y terms; counts estimate only Z/I "
-                        "observables (use communication_mode 'classical' for general ones)"
-                    )
+            for name, op in operators.items():
                 result.expectation_values[name] = _diagonal_expectation(
                     op, result.counts, qubit_clbit
                 )
@@ -507,6 +526,48 @@ class _Outcome:
     readout_calibration: dict[str, Any] | None = None
     wall_s: float = 0.0
     monitor: RunMonitor | None = None
+
+
+_PLAN_FILE = "allocation.json"
+
+
+def _save_allocation(run_dir: RunDirectory, plan: Plan, available: SubTopology) -> None:
+    """Keep the allocation, so a resumed run lowers the very same circuit."""
+    import json
+
+    from qdframe.rundir import atomic_write_text
+
+    allocation = plan.allocation
+    data = {
+        "network_nodes": list(available.original),
+        "assignment": allocation.assignment.tolist(),
+        "slice_starts": allocation.slice_starts.tolist(),
+        "allocator": plan.allocator,
+        "reason": plan.reason,
+    }
+    atomic_write_text(run_dir.path / _PLAN_FILE, json.dumps(data))
+
+
+def _load_allocation(run_dir: RunDirectory | None, available: SubTopology) -> Any:
+    """The saved allocation, when it was made for the network now available."""
+    import json
+
+    from qdframe.allocation import Allocation
+
+    if run_dir is None:
+        return None
+    try:
+        data = json.loads((run_dir.path / _PLAN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("network_nodes") != list(available.original):
+        return None
+    return Allocation(
+        data["assignment"],
+        data["slice_starts"],
+        allocator=data.get("allocator", ""),
+        notes={"reason": f"resumed: {data.get('reason', '')}"},
+    )
 
 
 def _lower(prepared: QuantumCircuit, plan: Plan, config: SystemConfig) -> Any:
@@ -563,31 +624,17 @@ def _qubit_clbits(circuit: QuantumCircuit) -> list[int]:
     return mapping
 
 
-def _expand(counts: Mapping[str, int], circuit: QuantumCircuit) -> dict[str, int]:
-    """Counts over the original bits placed at their positions in the distributed circuit."""
+def _source_qubits(circuit: QuantumCircuit) -> list[int]:
+    """The qubit last measured into each of the original's classical bits, in bit order."""
     from qdframe.distribute.circuit import METADATA_KEY
 
+    measured: dict[int, int] = {}
+    for instruction in circuit.data:
+        if instruction.operation.name == "measure":
+            clbit = circuit.find_bit(instruction.clbits[0]).index
+            measured[clbit] = circuit.find_bit(instruction.qubits[0]).index
     positions = [int(b) for b in circuit.metadata[METADATA_KEY]["source_clbits"]]
-    width = circuit.num_clbits
-    out: Counter[str] = Counter()
-    for key, n in counts.items():
-        bits = ["0"] * width
-        for i, pos in enumerate(positions):
-            bits[width - 1 - pos] = key[len(key) - 1 - i]
-        out["".join(bits)] += n
-    return dict(out)
-
-
-def _restrict(probabilities: Mapping[str, float], circuit: QuantumCircuit) -> dict[str, float]:
-    from qdframe.distribute.circuit import METADATA_KEY
-
-    positions = [int(b) for b in circuit.metadata[METADATA_KEY]["source_clbits"]]
-    out: dict[str, float] = {}
-    for key, p in probabilities.items():
-        width = len(key)
-        small = "".join(key[width - 1 - pos] for pos in reversed(positions))
-        out[small] = out.get(small, 0.0) + p
-    return out
+    return [measured[pos] for pos in positions]
 
 
 def _verification(prepared: QuantumCircuit, outcome: _Outcome, plugins: LoadedPlugins) -> dict[str, Any]:

@@ -95,6 +95,7 @@ def make_plan(
     allocator_options: Mapping[str, Any] | None = None,
     executor: Any = None,
     topology: Topology | None = None,
+    allocation: Allocation | None = None,
 ) -> Plan:
     """Plan ``circuit`` on the network ``config`` describes.
 
@@ -109,6 +110,9 @@ def make_plan(
         independent work (the ensemble).
     :param topology: plan on this network instead of the one ``config``
         describes (e.g. the network left after a node failed).
+    :param allocation: use this allocation instead of running an allocator
+        (a resumed run keeps the plan it started with); it is checked against
+        the network's capacities and priced as usual.
     :raises CapacityError: the network holds fewer data qubits than the circuit.
     :raises RegistryError: unknown topology or allocator name.
     :raises CircuitError: the circuit cannot be read or normalised.
@@ -140,6 +144,20 @@ def make_plan(
         label=label,
     )
     timings["normalize"] = time.perf_counter() - mark
+
+    if allocation is not None:
+        allocation.check(problem)
+        report = evaluate(problem, allocation)
+        timings["total"] = time.perf_counter() - started
+        return Plan(
+            circuit=normalised,
+            problem=problem,
+            allocation=allocation,
+            cost=report,
+            allocator=allocation.allocator or "given",
+            reason=str(allocation.notes.get("reason") or "allocation given by the caller"),
+            timings={k: round(v, 4) for k, v in timings.items()},
+        )
 
     registry = loaded.registries.allocators
     requested = config.distributed.allocator
