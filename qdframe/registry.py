@@ -47,6 +47,8 @@ KNOWN_OPTIONAL: dict[tuple[str, str], str] = {
     ("allocators", "hypergraph"): "partition",
 }
 
+_SINGULAR = {"topologies": "topology"}
+
 _NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
 
 
@@ -88,7 +90,7 @@ class Registry(Generic[T]):
         self, category: str, *, validate: Callable[[str, Any], str | None] | None = None
     ) -> None:
         self.category = category
-        self._kind = category.removesuffix("s").replace("_", " ")
+        self._kind = _SINGULAR.get(category, category.removesuffix("s")).replace("_", " ")
         self._validate = validate
         self._entries: dict[str, RegistryEntry[T]] = {}
         self._owner = "<api>"

@@ -20,6 +20,7 @@ import logging
 
 import qdframe
 from qdframe.context import RecoveryAction, RecoveryKind, RunContext
+from qdframe.errors import EXIT_USAGE
 from qdframe.registry import Registrar
 from qdframe_errors.chain import choose_action, handlers_for
 from qdframe_errors.handlers import DEFAULT_HANDLERS, describe_error
@@ -51,7 +52,12 @@ def _record(
     if not context.config.recovery.enable_logging:
         return
     if action.kind is RecoveryKind.ABORT:
-        _log.error("run %s: %s", context.run_id, action.reason, exc_info=error)
+        # The caller reports the error itself; the log says why it was not
+        # recovered. The traceback is for debugging only.
+        _log.debug("run %s: traceback of %s", context.run_id, action.reason, exc_info=error)
+        if getattr(error, "exit_code", None) == EXIT_USAGE:
+            return  # the input was wrong: nothing to recover, nothing surprising
+        _log.error("run %s: %s", context.run_id, action.reason)
     else:
         _log.warning("run %s: %s -> %s", context.run_id, action.reason, action.kind.value)
 
