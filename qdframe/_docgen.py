@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import re
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -20,7 +21,7 @@ from qdframe import hookspecs
 
 __all__ = ["config_markdown", "hooks_markdown", "main"]
 
-_SECTIONS = (
+_SECTIONS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("Registration hooks", lambda n: n.startswith("qdframe_register_")),
     ("Configuration hook", lambda n: n == "qdframe_configure"),
     (
@@ -100,9 +101,11 @@ def _type_name(annotation: Any) -> str:
     if origin is not None:
         args = ", ".join(_type_name(a) for a in get_args(annotation))
         name = getattr(origin, "__name__", str(origin))
-        return "optional " + _type_name(get_args(annotation)[0]) if name == "UnionType" and type(
-            None
-        ) in get_args(annotation) else f"{name}[{args}]"
+        return (
+            "optional " + _type_name(get_args(annotation)[0])
+            if name == "UnionType" and type(None) in get_args(annotation)
+            else f"{name}[{args}]"
+        )
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return "string"
     return getattr(annotation, "__name__", str(annotation))
@@ -165,7 +168,8 @@ def config_markdown() -> str:
         "A configuration is a TOML file whose tables are the blocks below. Every key is"
         " optional; unknown keys are errors. Any key can be overridden from the environment"
         " as `QDFRAME_<TABLE>__<KEY>` (values are read as TOML, e.g."
-        " `QDFRAME_DISTRIBUTED__NUM_NODES=16`, `QDFRAME_INTEGRATION__DISABLED_PLUGINS='[\"mac\"]'`).",
+        " `QDFRAME_DISTRIBUTED__NUM_NODES=16`,"
+        " `QDFRAME_INTEGRATION__DISABLED_PLUGINS='[\"mac\"]'`).",
         "",
         "Check a file with `qdframe config validate FILE`; print the effective configuration"
         " with `qdframe config show [FILE] [--json]`. An invalid file exits with status 2 and"

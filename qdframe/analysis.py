@@ -184,7 +184,11 @@ def _timeline(program: Any, schedule: Any, item: Any) -> list[Any]:
 
 
 def write_run_report(
-    run_dir: Path, result: RunResult, prepared: QuantumCircuit, context: RunContext, outcome: _Outcome
+    run_dir: Path,
+    result: RunResult,
+    prepared: QuantumCircuit,
+    context: RunContext,
+    outcome: _Outcome,
 ) -> Path:
     """Write ``report.json`` and ``report.html`` into ``run_dir``; return the HTML path."""
     from qdframe.report import write_report

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ class _Block(BaseModel):
 # --------------------------------------------------------------------------
 
 
-class CommunicationMode(str, Enum):
+class CommunicationMode(StrEnum):
     """How gates that span two nodes are carried out."""
 
     QUANTUM = "quantum"  # EPR pairs: cat-entanglement and teleportation
@@ -85,25 +85,25 @@ class CommunicationMode(str, Enum):
     HYBRID = "hybrid"  # per burst, by cost
 
 
-class ManagementType(str, Enum):
+class ManagementType(StrEnum):
     QUANTUM = "quantum"
     CLASSICAL = "classical"
     HYBRID = "hybrid"
 
 
-class AllocationStrategy(str, Enum):
+class AllocationStrategy(StrEnum):
     """``static``: plan once. ``dynamic``: re-plan when a node fails or a link degrades."""
 
     STATIC = "static"
     DYNAMIC = "dynamic"
 
 
-class ExecutorKind(str, Enum):
+class ExecutorKind(StrEnum):
     THREADS = "threads"
     PROCESSES = "processes"
 
 
-class OptimizationType(str, Enum):
+class OptimizationType(StrEnum):
     QUANTUM = "quantum"
     BANDWIDTH = "bandwidth"
     LATENCY = "latency"
@@ -111,13 +111,13 @@ class OptimizationType(str, Enum):
     ROUTING = "routing"
 
 
-class NetworkType(str, Enum):
+class NetworkType(StrEnum):
     QUANTUM = "quantum"
     CLASSICAL = "classical"
     HYBRID = "hybrid"
 
 
-class AnalysisType(str, Enum):
+class AnalysisType(StrEnum):
     DISTRIBUTED = "distributed"
     PERFORMANCE = "performance"
     RESOURCE = "resource"
@@ -125,34 +125,34 @@ class AnalysisType(str, Enum):
     ERROR = "error"
 
 
-class OptimizationLevel(str, Enum):
+class OptimizationLevel(StrEnum):
     NONE = "none"
     BASIC = "basic"
     MODERATE = "moderate"
     AGGRESSIVE = "aggressive"
 
 
-class CompressionLevel(str, Enum):
+class CompressionLevel(StrEnum):
     NONE = "none"
     FAST = "fast"
     BALANCED = "balanced"
     AGGRESSIVE = "aggressive"
 
 
-class AdaptationType(str, Enum):
+class AdaptationType(StrEnum):
     QUANTUM = "quantum"
     CLASSICAL = "classical"
     HYBRID = "hybrid"
 
 
-class AggregationMethod(str, Enum):
+class AggregationMethod(StrEnum):
     """``best``: the lowest-cost member. ``weighted``: members vote per qubit, weighted by score."""
 
     BEST = "best"
     WEIGHTED = "weighted"
 
 
-class DiversityMeasure(str, Enum):
+class DiversityMeasure(StrEnum):
     """How different two members' partitions are.
 
     ``quantum``: share of two-qubit interaction weight whose locality (local or
@@ -166,13 +166,13 @@ class DiversityMeasure(str, Enum):
     VARIATION_OF_INFORMATION = "variation_of_information"
 
 
-class MonitoringLevel(str, Enum):
+class MonitoringLevel(StrEnum):
     OFF = "off"
     BASIC = "basic"
     DETAILED = "detailed"
 
 
-class FallbackStrategy(str, Enum):
+class FallbackStrategy(StrEnum):
     """What to do when hardware fails: run classically, or abort."""
 
     CLASSICAL = "classical"
@@ -338,7 +338,7 @@ class SystemIntegrationConfig(_Block):
     )
 
 
-class FaultKind(str, Enum):
+class FaultKind(StrEnum):
     """What an injected fault breaks, and so which error it raises."""
 
     NODE = "node"  # ResourceError(node=...)
@@ -472,10 +472,10 @@ def _config_error(exc: ValidationError, source: str) -> ConfigError:
             first = {"key_path": key_path, "allowed": allowed}
     assert first is not None
     text = "invalid configuration:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
-    error = ConfigError(text, source=source)
-    error.key_path = first["key_path"]
-    error.allowed = first["allowed"]
-    return error
+    problem = ConfigError(text, source=source)
+    problem.key_path = first["key_path"]
+    problem.allowed = first["allowed"]
+    return problem
 
 
 def _parse_env_value(raw: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ class RunContext:
     error_handlers: tuple[ErrorHandler, ...] = ()
 
 
-class RecoveryKind(str, Enum):
+class RecoveryKind(StrEnum):
     """The branches of the seed's error-handling switch."""
 
     RETRY = "retry"

@@ -159,4 +159,3 @@ def run_batches(
         total.update(counts)
     info = {"batches": len(batches), "resumed_batches": len(done), "ran_batches": len(todo)}
     return dict(total), info
-

@@ -55,7 +55,9 @@ class RunMonitor:
     def __enter__(self) -> RunMonitor:
         self._started = time.perf_counter()
         if self.level != "off":
-            self._thread = threading.Thread(target=self._sample, name="qdframe-monitor", daemon=True)
+            self._thread = threading.Thread(
+                target=self._sample, name="qdframe-monitor", daemon=True
+            )
             self._thread.start()
         if self.profile:
             self._profiler = cProfile.Profile()

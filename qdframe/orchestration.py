@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,9 +121,7 @@ class Run:
             run_id=run_id,
             config=config,
             run_dir=run_dir.path if run_dir is not None else None,
-            error_handlers=tuple(
-                e.obj for e in self.plugins.registries.error_handlers.entries()
-            ),
+            error_handlers=tuple(e.obj for e in self.plugins.registries.error_handlers.entries()),
         )
         if run_dir is not None and not self.resume:
             run_dir.write_manifest(self._manifest(original, config))
@@ -153,12 +150,13 @@ class Run:
             fallback_reason=outcome.fallback_reason,
             run_dir=run_dir.path if run_dir is not None else None,
         )
-        return self._stage(
+        analyzed: RunResult = self._stage(
             context,
             "analyze",
             lambda o: self._analyze(o, result, prepared, operators, context, run_dir),
             outcome,
         )
+        return analyzed
 
     def _stage(self, context: RunContext, stage: str, fn: Callable[[Any], Any], value: Any) -> Any:
         """A stage outside the distributed attempt: nothing to re-plan, so a
@@ -301,9 +299,7 @@ class Run:
             return plan
 
         plan = run_stage(self.plugins, context, "allocate", allocate, prepared, attempt=attempt)
-        plan = run_stage(
-            self.plugins, context, "optimize", lambda p: p, plan, attempt=attempt
-        )
+        plan = run_stage(self.plugins, context, "optimize", lambda p: p, plan, attempt=attempt)
         program = run_stage(
             self.plugins,
             context,
@@ -637,10 +633,15 @@ def _source_qubits(circuit: QuantumCircuit) -> list[int]:
     return [measured[pos] for pos in positions]
 
 
-def _verification(prepared: QuantumCircuit, outcome: _Outcome, plugins: LoadedPlugins) -> dict[str, Any]:
+def _verification(
+    prepared: QuantumCircuit, outcome: _Outcome, plugins: LoadedPlugins
+) -> dict[str, Any]:
     from qdframe.verify import verify
 
     if outcome.program is None:
-        return {"verified": None, "method": "none", "reason": "classical fallback: nothing to verify"}
+        return {
+            "verified": None,
+            "method": "none",
+            "reason": "classical fallback: nothing to verify",
+        }
     return verify(prepared, outcome.program, plugins=plugins).as_dict()
-

@@ -35,7 +35,9 @@ class StageFailed(DistributionError):
             self.exit_code = error.exit_code
 
 
-def _event(stage: str, error: BaseException, attempt: int, action: RecoveryAction) -> dict[str, Any]:
+def _event(
+    stage: str, error: BaseException, attempt: int, action: RecoveryAction
+) -> dict[str, Any]:
     return {
         "stage": stage,
         "error": type(error).__name__,

@@ -121,8 +121,7 @@ class Registry(Generic[T]):
             problem = self._validate(name, obj)
             if problem:
                 raise RegistryError(
-                    f"plugin {self._owner!r} registered invalid {self._kind} "
-                    f"{name!r}: {problem}"
+                    f"plugin {self._owner!r} registered invalid {self._kind} {name!r}: {problem}"
                 )
         self._entries[name] = RegistryEntry(name, obj, description, self._owner)
 

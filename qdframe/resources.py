@@ -127,7 +127,11 @@ class ResourceManager:
 
     @classmethod
     def from_config(
-        cls, config: SystemConfig, topology: Topology, *, host_memory_bytes: int | None = None,
+        cls,
+        config: SystemConfig,
+        topology: Topology,
+        *,
+        host_memory_bytes: int | None = None,
         executor_slots: int = 1,
     ) -> ResourceManager:
         budget = config.memory.max_memory_bytes
@@ -161,7 +165,9 @@ class ResourceManager:
         return {
             (u, v): spec.epr_rate_hz
             for (u, v), spec in zip(self.topology.edges.tolist(), self.topology.links, strict=True)
-            if (u, v) not in self.down_links and u not in self.down_nodes and v not in self.down_nodes
+            if (u, v) not in self.down_links
+            and u not in self.down_nodes
+            and v not in self.down_nodes
         }
 
     def usage(self) -> dict[str, Any]:

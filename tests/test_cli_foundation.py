@@ -29,8 +29,16 @@ def test_version():
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["plugins"], ["plugins", "list"], ["hal"], ["hal", "detect"], ["config"],
-     ["config", "validate"], ["config", "show"]],
+    [
+        [],
+        ["plugins"],
+        ["plugins", "list"],
+        ["hal"],
+        ["hal", "detect"],
+        ["config"],
+        ["config", "validate"],
+        ["config", "show"],
+    ],
 )
 def test_help_everywhere(args):
     result = runner.invoke(app, [*args, "--help"])

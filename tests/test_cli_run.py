@@ -15,7 +15,10 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def qdframe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "qdframe", *args],
-        capture_output=True, text=True, timeout=600, cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
     )
 
 
@@ -23,8 +26,18 @@ def qdframe(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 def qft8_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     run_dir = tmp_path_factory.mktemp("runs") / "qft8"
     proc = qdframe(
-        "run", str(EXAMPLES / "qft8.qasm"), "--config", str(EXAMPLES / "ring4.toml"),
-        "--verify", "--shots", "300", "--seed", "3", "--report", str(run_dir), "--json",
+        "run",
+        str(EXAMPLES / "qft8.qasm"),
+        "--config",
+        str(EXAMPLES / "ring4.toml"),
+        "--verify",
+        "--shots",
+        "300",
+        "--seed",
+        "3",
+        "--report",
+        str(run_dir),
+        "--json",
     )
     assert proc.returncode == 0, proc.stderr
     return run_dir, json.loads(proc.stdout)
@@ -56,9 +69,22 @@ def test_report_rerenders_from_json(qft8_run):
 
 def test_human_output_names_the_plan(tmp_path):
     proc = qdframe(
-        "run", str(EXAMPLES / "qft8.qasm"), "--nodes", "2", "--qubits-per-node", "4",
-        "--topology", "line", "--allocator", "greedy", "--shots", "50", "--seed", "1",
-        "--report", str(tmp_path / "r"),
+        "run",
+        str(EXAMPLES / "qft8.qasm"),
+        "--nodes",
+        "2",
+        "--qubits-per-node",
+        "4",
+        "--topology",
+        "line",
+        "--allocator",
+        "greedy",
+        "--shots",
+        "50",
+        "--seed",
+        "1",
+        "--report",
+        str(tmp_path / "r"),
     )
     assert proc.returncode == 0, proc.stderr
     assert "line: 2 nodes x 4 data qubits" in proc.stdout
@@ -70,10 +96,23 @@ def test_human_output_names_the_plan(tmp_path):
     [
         (["run", "missing.qasm"], "circuit file not found"),
         (["run", str(EXAMPLES / "qft8.qasm"), "--mode", "smoke-signals"], "unknown mode"),
-        (["run", str(EXAMPLES / "qft8.qasm"), "--nodes", "1", "--qubits-per-node", "3",
-          "--topology", "line"], "8"),
-        (["run", str(EXAMPLES / "qft8.qasm"), "--topology", "moebius-x", "--nodes", "4"],
-         "unknown topology"),
+        (
+            [
+                "run",
+                str(EXAMPLES / "qft8.qasm"),
+                "--nodes",
+                "1",
+                "--qubits-per-node",
+                "3",
+                "--topology",
+                "line",
+            ],
+            "8",
+        ),
+        (
+            ["run", str(EXAMPLES / "qft8.qasm"), "--topology", "moebius-x", "--nodes", "4"],
+            "unknown topology",
+        ),
         (["run"], "missing CIRCUIT"),
         (["run", str(EXAMPLES / "qft8.qasm"), "--resume", "somewhere"], "--resume takes"),
     ],

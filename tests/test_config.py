@@ -82,8 +82,11 @@ def test_bad_environment_override_names_the_environment():
         ({"distributed": {"qubits_per_node": "eight"}}, "distributed.qubits_per_node", None),
         ({"distributed": {"teleport": True}}, "distributed.teleport", "num_nodes"),
         ({"wormholes": {}}, "wormholes", "distributed"),
-        ({"distributed": {"communication_mode": "pigeon"}}, "distributed.communication_mode",
-         "'quantum', 'classical' or 'hybrid'"),
+        (
+            {"distributed": {"communication_mode": "pigeon"}},
+            "distributed.communication_mode",
+            "'quantum', 'classical' or 'hybrid'",
+        ),
         ({"acceleration": {"precision": "float16"}}, "acceleration.precision", None),
         ({"communication": {"epr_fidelity": 1.5}}, "communication.epr_fidelity", "<= 1"),
     ],
@@ -121,9 +124,7 @@ def test_unknown_topology_name_lists_registered_ones():
 
 
 def test_known_names_pass():
-    config = config_from_mapping(
-        {"distributed": {"network_topology": "ring", "allocator": "auto"}}
-    )
+    config = config_from_mapping({"distributed": {"network_topology": "ring", "allocator": "auto"}})
     check_names(config, "x.toml")
 
 

@@ -45,8 +45,12 @@ def test_guide_plugins_run_a_circuit_end_to_end():
     loaded = qdframe.load_plugins(plugins=[("guide", _guide_plugin())])
     config = config_from_mapping(
         {
-            "distributed": {"num_nodes": 3, "qubits_per_node": 1, "network_topology": "ring",
-                            "allocator": "first-fit"},
+            "distributed": {
+                "num_nodes": 3,
+                "qubits_per_node": 1,
+                "network_topology": "ring",
+                "allocator": "first-fit",
+            },
             "resources": {"executor": "serial"},
         }
     )

@@ -72,7 +72,9 @@ def test_resumed_batches_are_not_rerun_and_totals_match(tmp_path):
     for index in (0, 2, 5):
         partial_dir.save_batch(index, completed[index])
     job2 = BatchJob(circuit, "numpy", {}, (0, 1), str(partial_dir.path), False)
-    resumed, info2 = run_batches(job2, batches, SerialExecutor(), run_dir=partial_dir, max_retries=0)
+    resumed, info2 = run_batches(
+        job2, batches, SerialExecutor(), run_dir=partial_dir, max_retries=0
+    )
     assert info2 == {"batches": 6, "resumed_batches": 3, "ran_batches": 3}
     assert resumed == full
     assert set(partial_dir.completed_batches()) == set(range(6))
@@ -96,8 +98,9 @@ def test_job_hook_failures_are_retried_then_raised():
     loaded = qdframe.load_plugins(autoload=False, plugins=[("flaky", plugin)])
     context = RunContext("r", SystemConfig())
     delays = []
-    fire_job_hooks(loaded, context, [0, 1, 2], max_retries=2, backoff_base_s=0.1,
-                   sleep=delays.append)
+    fire_job_hooks(
+        loaded, context, [0, 1, 2], max_retries=2, backoff_base_s=0.1, sleep=delays.append
+    )
     assert plugin.calls == [0, 1, 1, 1, 2]
     assert delays == [0.1, 0.2]
     assert context.metrics["job_retries"] == 2

@@ -99,7 +99,9 @@ def _fail(error: Exception):
 
 
 def test_qdframe_handle_error_first_answer_wins():
-    loaded = load_plugins(autoload=False, plugins=[("catchall", Catchall()), ("reroute", Rerouter())])
+    loaded = load_plugins(
+        autoload=False, plugins=[("catchall", Catchall()), ("reroute", Rerouter())]
+    )
     with pytest.raises(StageFailed) as info:
         run_stage(loaded, _context(), "execute", _fail(CommunicationError("link 3-4")), None)
     assert info.value.action.kind is RecoveryKind.REROUTE

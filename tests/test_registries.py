@@ -125,7 +125,10 @@ def test_tunable_setting_default_must_be_a_choice():
 def test_registry_api_errors():
     registry: Registry[int] = Registry("backends")
     registry.add("one", 1)
-    with registry.owned_by("other"), pytest.raises(RegistryError, match="'<api>' and by plugin 'other'"):
+    with (
+        registry.owned_by("other"),
+        pytest.raises(RegistryError, match="'<api>' and by plugin 'other'"),
+    ):
         registry.add("one", 2)
     with pytest.raises(RegistryError, match="unknown backend 'two'; available: one"):
         registry.get("two")

@@ -19,8 +19,10 @@ def test_without_a_node_renumbers_and_keeps_links():
     assert sub.topology.num_nodes == 5
     assert sub.original == (0, 1, 3, 4, 5)
     # the ring 0-1-2-3-4-5-0 minus node 2 is the line 1-0-5-4-3
-    original_edges = {tuple(sorted((sub.to_original(u), sub.to_original(v))))
-                      for u, v in sub.topology.edges.tolist()}
+    original_edges = {
+        tuple(sorted((sub.to_original(u), sub.to_original(v))))
+        for u, v in sub.topology.edges.tolist()
+    }
     assert original_edges == {(0, 1), (3, 4), (4, 5), (0, 5)}
     assert sub.topology.hop_distance(1, 2) == 4  # nodes 1 and 3 are now 4 hops apart
 

@@ -20,8 +20,11 @@ def ghz(n: int) -> QuantumCircuit:
 def _config(*faults, max_retries=3, fallback="classical", nodes=4, qubits=3):
     return config_from_mapping(
         {
-            "distributed": {"num_nodes": nodes, "qubits_per_node": qubits,
-                            "network_topology": "ring"},
+            "distributed": {
+                "num_nodes": nodes,
+                "qubits_per_node": qubits,
+                "network_topology": "ring",
+            },
             "recovery": {
                 "faults": list(faults),
                 "max_retries": max_retries,
@@ -86,8 +89,12 @@ def test_unknown_failure_aborts_with_the_original_error():
 
 def test_retries_are_bounded():
     # The link keeps failing (5 times) but only 2 recoveries are allowed.
-    config = _config({"kind": "node", "node": 1, "stage": "allocate", "times": 5}, max_retries=2,
-                     nodes=6, qubits=2)
+    config = _config(
+        {"kind": "node", "node": 1, "stage": "allocate", "times": 5},
+        max_retries=2,
+        nodes=6,
+        qubits=2,
+    )
     with pytest.raises(qd.ResourceError):
         _run(config)
 

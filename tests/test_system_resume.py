@@ -44,8 +44,22 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     config_file.write_text(CONFIG)
     circuit = EXAMPLES / "qft8.qasm"
     run_dir = tmp_path / "killed"
-    command = [sys.executable, "-m", "qdframe", "run", str(circuit), "--config", str(config_file),
-               "--shots", str(SHOTS), "--seed", str(SEED), "--report", str(run_dir), "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "qdframe",
+        "run",
+        str(circuit),
+        "--config",
+        str(config_file),
+        "--shots",
+        str(SHOTS),
+        "--seed",
+        str(SEED),
+        "--report",
+        str(run_dir),
+        "--json",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
     try:
@@ -62,7 +76,9 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
 
     resumed = subprocess.run(
         [sys.executable, "-m", "qdframe", "run", "--resume", str(run_dir), "--json"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert resumed.returncode == 0, resumed.stderr
     data = json.loads(resumed.stdout)
@@ -79,7 +95,9 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
 def test_resume_of_a_directory_without_a_run_is_a_usage_error(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "qdframe", "run", "--resume", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "not a qdframe run directory" in proc.stderr

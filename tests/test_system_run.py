@@ -21,8 +21,14 @@ def ghz(n: int) -> QuantumCircuit:
 
 
 def ring(nodes=4, qubits=2, **extra):
-    data = {"distributed": {"num_nodes": nodes, "qubits_per_node": qubits,
-                            "network_topology": "ring", **extra}}
+    data = {
+        "distributed": {
+            "num_nodes": nodes,
+            "qubits_per_node": qubits,
+            "network_topology": "ring",
+            **extra,
+        }
+    }
     return qd.config.config_from_mapping(data)
 
 
@@ -36,8 +42,11 @@ def _recorder():
     for stage in PIPELINE_STAGES:
         for when in ("before", "after"):
             hook = f"qdframe_{when}_{stage}"
-            setattr(recorder, hook, qd.hookimpl(
-                lambda context, value, _h=hook: recorder.seen.append(_h)))
+            setattr(
+                recorder,
+                hook,
+                qd.hookimpl(lambda context, value, _h=hook: recorder.seen.append(_h)),
+            )
     return recorder
 
 

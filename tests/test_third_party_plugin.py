@@ -45,7 +45,10 @@ def test_plugins_list_shows_the_distribution_and_its_topology(installed_plugin):
     _, env = installed_plugin
     proc = subprocess.run(
         [sys.executable, "-m", "qdframe", "plugins", "list", "--json"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     plugins = {p["name"]: p for p in json.loads(proc.stdout)["plugins"]}
@@ -60,7 +63,10 @@ def test_config_naming_the_plugin_topology_validates(installed_plugin, tmp_path)
     config.write_text('[distributed]\nnum_nodes = 8\nnetwork_topology = "moebius"\n')
     proc = subprocess.run(
         [sys.executable, "-m", "qdframe", "config", "validate", str(config)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
 
@@ -69,7 +75,11 @@ def test_the_plugins_own_tests_pass(installed_plugin):
     source, env = installed_plugin
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(source / "tests")],
-        capture_output=True, text=True, env=env, cwd=source.parent, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=source.parent,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 passed" in proc.stdout

@@ -37,8 +37,7 @@ def plugins_report(loaded: LoadedPlugins) -> dict[str, Any]:
         ],
         "blocked": loaded.blocked,
         "registries": {
-            category: registries.by_category(category).names()
-            for category in CATEGORIES
+            category: registries.by_category(category).names() for category in CATEGORIES
         },
     }
 

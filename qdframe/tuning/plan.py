@@ -94,7 +94,7 @@ class Planner:
             from qdframe_hal import BackendRequirements, select_backend
 
             choice = select_backend(
-                BackendRequirements(num_qubits=self._num_qubits, precision=precision),  # type: ignore[arg-type]
+                BackendRequirements(num_qubits=self._num_qubits, precision=precision),
                 plugins=self._plugins,
             )
             return choice.backend
