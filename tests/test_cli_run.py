@@ -122,3 +122,47 @@ def test_bad_input_exits_2_with_a_message(tmp_path, args, message):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _chromium() -> str:
+    import os
+    import shutil
+
+    found = os.environ.get("QDFRAME_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.skip("headless Chromium is not installed (Debian: apt-get install chromium)")
+    return found
+
+
+def test_run_report_renders_its_plots_in_chromium(qft8_run, tmp_path):
+    import re
+
+    run_dir, _ = qft8_run
+    html = run_dir / "report.html"
+    if not html.exists():
+        qdframe("report", str(run_dir))
+    proc = subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    for plot in ("plot-topology", "plot-utilisation", "plot-timeline", "plot-counts"):
+        match = re.search(rf'<svg id="{plot}".*?</svg>', dom, re.S)
+        assert match, f"{plot} missing from the rendered page"
+        shapes = re.findall(r"<(rect|circle|line|path|polyline)\b", match.group(0))
+        assert len(shapes) >= 4, f"{plot} rendered without shapes"
