@@ -3,12 +3,19 @@
 Every backend, built-in or third-party, returns :class:`BackendResult` and
 declares a :class:`BackendCapabilities`, so the HAL can choose between them and
 the conformance suite in :mod:`qdframe.testing` can check them.
+
+The helpers below are shared by backends so that they refuse work in the same
+words: :func:`memory_budget` and :func:`check_memory` guard allocations,
+:func:`statevector_bytes` sizes a state, :func:`validate_shots` checks a shot
+count, and :class:`InvalidCircuitError` reports a circuit a backend cannot run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from qdframe.errors import EXIT_USAGE, QdframeError, ResourceError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -17,7 +24,43 @@ if TYPE_CHECKING:
     from qdframe.plugins import LoadedPlugins
     from qdframe.protocols import Backend
 
-__all__ = ["BackendCapabilities", "BackendResult", "get_backend"]
+__all__ = [
+    "AVAILABLE_MEMORY_FRACTION",
+    "DEFAULT_BACKEND",
+    "PRECISIONS",
+    "BackendCapabilities",
+    "BackendResult",
+    "InvalidCircuitError",
+    "MemoryBudget",
+    "check_memory",
+    "format_bytes",
+    "get_backend",
+    "memory_budget",
+    "single_result",
+    "statevector_bytes",
+    "validate_shots",
+]
+
+#: The backend :func:`get_backend` returns when no name is given.
+DEFAULT_BACKEND = "numpy"
+
+#: Amplitude precisions a statevector backend may offer, with bytes per amplitude.
+PRECISIONS: dict[str, int] = {"complex128": 16, "complex64": 8}
+
+#: Share of the memory the operating system reports available that a backend
+#: may plan to use; the rest is left for the interpreter and other processes.
+AVAILABLE_MEMORY_FRACTION = 0.8
+
+
+class InvalidCircuitError(QdframeError, ValueError):
+    """A circuit (or run request) that a backend cannot execute.
+
+    Raised for an unsupported operation, a non-unitary matrix, unbound
+    parameters or an impossible request such as ``shots=0`` on a circuit with
+    measurements. It is the user's input that must change, hence exit code 2.
+    """
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
@@ -51,7 +94,10 @@ class BackendCapabilities:
 class BackendResult:
     """The outcome of running one circuit.
 
-    :param counts: bitstring (Qiskit order: clbit 0 rightmost) → count.
+    :param counts: bitstring → count. A bitstring has one character per
+        classical bit of the circuit, clbit 0 rightmost (Qiskit's order), with
+        no separators between registers. A circuit without classical bits
+        counts every shot under ``""``.
     :param statevector: final state in Qiskit's little-endian order, given when
         ``shots == 0`` and the circuit has no measurement.
     :param memory: one bitstring per shot, in shot order, when asked for.
@@ -65,11 +111,117 @@ class BackendResult:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def get_backend(name: str, *, plugins: LoadedPlugins | None = None, **options: Any) -> Backend:
+@dataclass(frozen=True)
+class MemoryBudget:
+    """How many bytes a backend may allocate, and where that limit comes from.
+
+    :param bytes: the limit.
+    :param source: a phrase for messages, e.g. ``"max_memory_bytes=1000000"``.
+    """
+
+    bytes: int
+    source: str
+
+
+def format_bytes(count: float) -> str:
+    """``count`` bytes in binary units with three significant digits."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.3g} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def statevector_bytes(num_qubits: int, precision: str = "complex128") -> int:
+    """Bytes of one statevector of ``num_qubits`` qubits at ``precision``.
+
+    :raises ValueError: ``precision`` is not one of :data:`PRECISIONS`.
+    """
+    try:
+        itemsize = PRECISIONS[precision]
+    except KeyError:
+        raise ValueError(
+            f"unknown precision {precision!r}; allowed: {', '.join(PRECISIONS)}"
+        ) from None
+    return itemsize << num_qubits
+
+
+def memory_budget(max_memory_bytes: int | None = None) -> MemoryBudget:
+    """The bytes a backend may use: the smaller of ``max_memory_bytes`` and
+    :data:`AVAILABLE_MEMORY_FRACTION` of the memory available right now."""
+    import psutil
+
+    available = int(psutil.virtual_memory().available * AVAILABLE_MEMORY_FRACTION)
+    if max_memory_bytes is not None and max_memory_bytes <= available:
+        return MemoryBudget(int(max_memory_bytes), f"max_memory_bytes={max_memory_bytes}")
+    percent = int(AVAILABLE_MEMORY_FRACTION * 100)
+    return MemoryBudget(available, f"{percent}% of the memory available now")
+
+
+def check_memory(
+    needed: int,
+    budget: MemoryBudget,
+    *,
+    what: str,
+    backend: str,
+    advice: str = "",
+) -> None:
+    """Refuse, before allocating, work that needs more than ``budget``.
+
+    :param needed: bytes the work would allocate at its peak.
+    :param budget: what may be used (see :func:`memory_budget`).
+    :param what: the work, e.g. ``"a 30-qubit complex128 statevector"``.
+    :param backend: the backend's name, for the message.
+    :param advice: what the user can do instead.
+    :raises ResourceError: ``needed`` exceeds the budget; the message states
+        both numbers and the advice.
+    """
+    if needed <= budget.bytes:
+        return
+    message = (
+        f"backend {backend!r}: {what} needs {format_bytes(needed)} ({needed} bytes) "
+        f"but only {format_bytes(budget.bytes)} ({budget.bytes} bytes) may be used "
+        f"({budget.source})"
+    )
+    if advice:
+        message += f". {advice}"
+    raise ResourceError(message)
+
+
+def single_result(result: BackendResult | list[BackendResult]) -> BackendResult:
+    """The result of a one-circuit :meth:`~qdframe.protocols.Backend.run`, typed as such.
+
+    :raises TypeError: ``result`` is a batch (a list).
+    """
+    if not isinstance(result, BackendResult):
+        raise TypeError(f"expected one BackendResult, got {type(result).__name__}")
+    return result
+
+
+def validate_shots(shots: int) -> int:
+    """Return ``shots`` if it is a non-negative integer.
+
+    :raises InvalidCircuitError: it is negative or not an integer.
+    """
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
+        raise InvalidCircuitError(
+            f"shots must be a non-negative integer (0 asks for the exact statevector), "
+            f"got {shots!r}"
+        )
+    return shots
+
+
+def get_backend(
+    name: str = DEFAULT_BACKEND, *, plugins: LoadedPlugins | None = None, **options: Any
+) -> Backend:
     """Create the backend registered as ``name`` with ``options``.
 
-    :param name: a registered backend name (``qdframe plugins list`` shows them).
+    :param name: a registered backend name (``qdframe plugins list`` shows
+        them); :data:`DEFAULT_BACKEND` when omitted.
     :param plugins: the plugin set to look in; the process default when omitted.
+    :param options: keyword options for the backend's factory, e.g.
+        ``precision="complex64"`` or ``max_memory_bytes=2**30``.
     :raises RegistryError: ``name`` is unknown (the message lists known names
         and the extra that provides a known optional backend).
     """

@@ -1,0 +1,14 @@
+"""qdframe's default backend: a statevector simulator on numpy.
+
+It needs nothing beyond numpy (and Qiskit, to read circuits). Gates are fused
+into dense and diagonal blocks applied in place with BLAS; mid-circuit
+measurements, resets, classical conditions and noise run as grouped quantum
+trajectories. Use it through ``qdframe.get_backend("numpy", **options)``.
+"""
+
+from __future__ import annotations
+
+from qdframe_numpy.backend import NumpyBackend
+from qdframe_numpy.options import NumpyOptions
+
+__all__ = ["NumpyBackend", "NumpyOptions"]

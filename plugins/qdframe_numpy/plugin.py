@@ -1,0 +1,27 @@
+"""Registers the numpy backend and its tunable settings with qdframe."""
+
+from __future__ import annotations
+
+import qdframe
+from qdframe.registry import Registrar
+from qdframe_numpy.backend import NumpyBackend
+from qdframe_numpy.options import BACKEND_NAME, tunable_settings
+
+__all__ = ["qdframe_register_backends", "qdframe_register_tunable_settings"]
+
+
+@qdframe.hookimpl
+def qdframe_register_backends(registry: Registrar) -> None:
+    """Register ``"numpy"``, the default statevector backend."""
+    registry.add(
+        BACKEND_NAME,
+        NumpyBackend,
+        description="Statevector simulator on numpy (default): fusion, trajectories, noise",
+    )
+
+
+@qdframe.hookimpl
+def qdframe_register_tunable_settings(registry: Registrar) -> None:
+    """Declare the numpy backend's precision, fusion width and chunk size."""
+    for setting in tunable_settings():
+        registry.add(setting.key, setting, description=setting.description)
