@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qdframe.errors import EXIT_USAGE, QdframeError, ResourceError
+from qdframe.errors import CircuitError, ResourceError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,15 +52,14 @@ PRECISIONS: dict[str, int] = {"complex128": 16, "complex64": 8}
 AVAILABLE_MEMORY_FRACTION = 0.8
 
 
-class InvalidCircuitError(QdframeError, ValueError):
+class InvalidCircuitError(CircuitError, ValueError):
     """A circuit (or run request) that a backend cannot execute.
 
     Raised for an unsupported operation, a non-unitary matrix, unbound
     parameters or an impossible request such as ``shots=0`` on a circuit with
-    measurements. It is the user's input that must change, hence exit code 2.
+    measurements. It is the user's input that must change, hence exit code 2;
+    catching :class:`qdframe.errors.CircuitError` catches it too.
     """
-
-    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
