@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from qdframe._version import __version__
 from qdframe.backend import BackendCapabilities, BackendResult, get_backend
 from qdframe.config import SystemConfig, load_config
@@ -17,8 +19,30 @@ from qdframe.errors import (
 )
 from qdframe.hookspecs import hookimpl
 from qdframe.plugins import default_plugins, load_plugins
-from qdframe.system import DistributedSystem, RunResult
-from qdframe.verify import VerificationResult, verify
+
+if TYPE_CHECKING:
+    from qdframe.system import DistributedSystem, RunResult
+    from qdframe.verify import VerificationResult, verify
+
+# Heavier parts load on first use, so `import qdframe` (and every plugin that
+# imports it) stays light: no numpy or qiskit until something needs them.
+_LAZY = {
+    "DistributedSystem": "qdframe.system",
+    "RunResult": "qdframe.system",
+    "VerificationResult": "qdframe.verify",
+    "verify": "qdframe.verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qdframe' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "BackendCapabilities",

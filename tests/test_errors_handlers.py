@@ -145,7 +145,19 @@ def test_max_retries_zero_turns_recovery_off(plugins: LoadedPlugins) -> None:
     assert action.kind is RecoveryKind.ABORT
 
 
-@pytest.mark.parametrize("error", [KeyError("qubit"), ConfigError("bad"), DistributionError("?")])
+def test_usage_errors_abort_without_an_error_log(
+    plugins: LoadedPlugins, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The caller reports a usage error itself (CLI exit 2); logging it again
+    # at error level would only repeat it.
+    with caplog.at_level(logging.INFO, logger="qdframe.recovery"):
+        action = _fail_with(plugins, ConfigError("bad"), stage="allocate")
+    assert action.kind is RecoveryKind.ABORT
+    assert "ConfigError" in action.reason
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("error", [KeyError("qubit"), DistributionError("?")])
 def test_anything_else_is_logged_and_aborted(
     plugins: LoadedPlugins, error: Exception, caplog: pytest.LogCaptureFixture
 ) -> None:

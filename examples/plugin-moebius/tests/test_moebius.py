@@ -20,7 +20,7 @@ def test_usable_by_name_from_a_config():
     topology = build_topology(config)
     assert topology.hop_distance(0, 4) == 1  # the chord
     assert topology.hop_distance(0, 2) == 2
-    assert topology.diameter() == 2
+    assert topology.diameter == 2
 
 
 def test_odd_sizes_are_refused():
