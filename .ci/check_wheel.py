@@ -29,7 +29,13 @@ def main(dist_dir: str) -> int:
     for plugin in sorted(plugins):
         if f"= {plugin}." not in text and f"= {plugin}\n" not in text:
             problems.append(f"plugin {plugin} has no entry point in group 'qdframe'")
-    for required in ("qdframe_hal/data/", "qdframe/py.typed"):
+    data_files = [
+        str(p.relative_to(root))
+        for root in (ROOT / "hal", ROOT / "plugins")
+        for p in root.rglob("*")
+        if p.is_file() and p.suffix in {".toml", ".ini"} and "__pycache__" not in p.parts
+    ]
+    for required in ("qdframe/py.typed", *data_files):
         if not any(n.startswith(required) for n in names):
             problems.append(f"{required} is not in the wheel")
     if problems:
