@@ -22,15 +22,15 @@ from qdframe.plugins import default_plugins, load_plugins
 
 if TYPE_CHECKING:
     from qdframe.system import DistributedSystem, RunResult
-    from qdframe.verify import VerificationResult, verify
+    from qdframe.verification import VerificationResult, verify
 
 # Heavier parts load on first use, so `import qdframe` (and every plugin that
 # imports it) stays light: no numpy or qiskit until something needs them.
 _LAZY = {
     "DistributedSystem": "qdframe.system",
     "RunResult": "qdframe.system",
-    "VerificationResult": "qdframe.verify",
-    "verify": "qdframe.verify",
+    "VerificationResult": "qdframe.verification",
+    "verify": "qdframe.verification",
 }
 
 

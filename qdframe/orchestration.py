@@ -636,7 +636,7 @@ def _source_qubits(circuit: QuantumCircuit) -> list[int]:
 def _verification(
     prepared: QuantumCircuit, outcome: _Outcome, plugins: LoadedPlugins
 ) -> dict[str, Any]:
-    from qdframe.verify import verify
+    from qdframe.verification import verify
 
     if outcome.program is None:
         return {

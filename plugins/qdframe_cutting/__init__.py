@@ -1,0 +1,29 @@
+"""qdframe's classical and hybrid communication modes, on qiskit-addon-cutting.
+
+Needs the ``cutting`` extra: ``pip install "qdframe[cutting]"``.
+
+* :func:`run_classical` - cut a circuit so every piece fits one node, run the
+  sub-experiments through the executor and reconstruct expectation values;
+* :func:`run_hybrid` - carry out a distributed program whose hybrid-mode
+  bursts were cut (``CUT`` operations) and the rest lowered to EPR protocols.
+"""
+
+from __future__ import annotations
+
+from qdframe_cutting.classical import (
+    CutPlan,
+    CuttingResult,
+    SamplingOverheadError,
+    cut_for_nodes,
+    run_classical,
+)
+from qdframe_cutting.hybrid import run_hybrid
+
+__all__ = [
+    "CutPlan",
+    "CuttingResult",
+    "SamplingOverheadError",
+    "cut_for_nodes",
+    "run_classical",
+    "run_hybrid",
+]

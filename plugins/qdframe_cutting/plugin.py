@@ -1,0 +1,84 @@
+"""Registers the ``classical`` and ``hybrid`` communication modes (entry point ``cutting``).
+
+They are added to the ``communication_modes`` registry, through the
+``qdframe_register_communication_modes`` hook, when the installed qdframe
+declares that hook.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import qdframe
+from qdframe import hookspecs
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+    from qdframe.config import SystemConfig
+    from qdframe.distribute.plan import PlanLike
+    from qdframe.registry import Registrar
+    from qdframe_cutting.classical import CuttingResult
+
+__all__ = ["ClassicalMode", "HybridMode"]
+
+
+class ClassicalMode:
+    """Every gate between nodes cut: ``find_cuts`` with the node size as constraint."""
+
+    name = "classical"
+
+    def run(
+        self,
+        circuit: QuantumCircuit,
+        plan: PlanLike | None,
+        observables: Any,
+        config: SystemConfig,
+        *,
+        shots: int,
+        seed: int,
+        executor: Any = None,
+    ) -> CuttingResult:
+        from qdframe_cutting.classical import run_classical
+
+        return run_classical(
+            circuit, observables, config, shots=shots, seed=seed, num_samples=math.inf,
+            executor=executor,
+        )  # fmt: skip
+
+
+class HybridMode:
+    """Per burst, a cat-entanglement or a gate cut, whichever the weighted cost prefers."""
+
+    name = "hybrid"
+
+    def run(
+        self,
+        circuit: QuantumCircuit,
+        plan: PlanLike | None,
+        observables: Any,
+        config: SystemConfig,
+        *,
+        shots: int,
+        seed: int,
+        executor: Any = None,
+    ) -> CuttingResult:
+        from qdframe.errors import DistributionError
+        from qdframe_cutting.hybrid import run_hybrid
+
+        if plan is None:
+            raise DistributionError("the hybrid mode needs a plan (an allocation of the qubits)")
+        return run_hybrid(circuit, plan, observables, config, shots=shots, seed=seed,
+                          executor=executor)  # fmt: skip
+
+
+if hasattr(hookspecs, "qdframe_register_communication_modes"):
+
+    @qdframe.hookimpl
+    def qdframe_register_communication_modes(registry: Registrar) -> None:
+        """Add the ``classical`` and ``hybrid`` modes."""
+        registry.add(
+            "classical", ClassicalMode, description="circuit cutting (qiskit-addon-cutting)"
+        )
+        registry.add("hybrid", HybridMode, description="EPR protocols or cuts, per burst by cost")
