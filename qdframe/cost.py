@@ -1,0 +1,389 @@
+"""The ebit cost of an allocation: cat-entanglement bursts, teleportation, swapping.
+
+Counting rules (the same as pytket-dqc's ``Distribution.cost()`` on an
+all-to-all network, so numbers compare):
+
+* A **segment** of qubit ``q`` is a maximal run of its gates between two
+  gates that act non-diagonally on ``q`` (a ``u`` with ``theta != 0``), or a
+  teleportation of ``q``. Controlled-phase gates are diagonal, so they never
+  end a segment; gates on other qubits never do either.
+* A two-qubit gate between ``q`` on node ``A`` and ``r`` on node ``B != A``
+  is *remote*. It is carried out by a **burst**: either ``q`` is
+  cat-entangled into ``B`` for one of its segments, or ``r`` into ``A``. One
+  burst serves every remote gate of that segment with partners on that node,
+  so a burst costs one ebit (``h`` ebits when ``A`` and ``B`` are ``h`` hops
+  apart: ``h`` raw pairs joined by ``h - 1`` entanglement swaps).
+* Each teleported qubit costs one ebit (``h`` over ``h`` hops).
+
+Choosing which side of every remote gate opens a burst is a minimum vertex
+cover in a bipartite graph: a vertex per possible burst ``(qubit, segment,
+remote node)``, an edge per remote gate joining its two possible bursts. Each
+edge joins a burst homed on ``A`` aimed at ``B`` to one homed on ``B`` aimed
+at ``A``, so the graph splits by node pair, every burst of a component costs
+the same ``hops(A, B)``, and König's theorem gives the exact optimum from a
+maximum matching. :func:`evaluate` does this in ``O(m log m)`` for ``m`` gates
+and returns a per-burst record (qubit, home, remote node, gate rows,
+circuit instructions) that the lowering consumes: the number of EPR pairs it
+emits equals :attr:`CostReport.ebits`.
+
+Classical bits: two per burst (the cat-entangling and cat-disentangling
+measurements), two per teleportation and two per entanglement swap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qdframe.allocation import Allocation, AllocationProblem, Migrations
+
+__all__ = [
+    "BurstRecord",
+    "Bursts",
+    "CostReport",
+    "Teleportations",
+    "ebit_count",
+    "evaluate",
+]
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class BurstRecord:
+    """One cat-entanglement: ``qubit`` (living on ``home``) linked into ``remote``.
+
+    ``gates`` are the gate rows (of the problem's :class:`GateArray`) it serves,
+    ascending; ``instructions`` the matching instruction indices in the
+    normalised circuit. It consumes ``hops`` ebits and ``hops - 1`` swaps.
+    """
+
+    qubit: int
+    home: int
+    remote: int
+    hops: int
+    gates: tuple[int, ...]
+    instructions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Bursts:
+    """All bursts, as parallel arrays (``gate_ptr`` indexes ``gate_rows``)."""
+
+    qubit: IntArray
+    home: IntArray
+    remote: IntArray
+    hops: IntArray
+    gate_ptr: IntArray
+    gate_rows: IntArray
+    instructions: IntArray
+
+    def __len__(self) -> int:
+        return len(self.qubit)
+
+    def __getitem__(self, i: int) -> BurstRecord:
+        lo, hi = int(self.gate_ptr[i]), int(self.gate_ptr[i + 1])
+        return BurstRecord(
+            qubit=int(self.qubit[i]),
+            home=int(self.home[i]),
+            remote=int(self.remote[i]),
+            hops=int(self.hops[i]),
+            gates=tuple(int(g) for g in self.gate_rows[lo:hi]),
+            instructions=tuple(int(g) for g in self.instructions[lo:hi]),
+        )
+
+    def __iter__(self) -> Iterator[BurstRecord]:
+        return (self[i] for i in range(len(self)))
+
+
+@dataclass(frozen=True)
+class Teleportations:
+    """Every migration with its hop count (``hops`` ebits each)."""
+
+    moves: Migrations
+    hops: IntArray
+
+    def __len__(self) -> int:
+        return len(self.moves)
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """What an allocation costs on its topology.
+
+    ``ebits == cat_ebits + teleport_ebits``; on an all-to-all network
+    ``cat_ebits`` is the number of bursts and ``teleport_ebits`` the number of
+    teleportations. ``gate_side[i]`` says, for the ``i``-th two-qubit gate
+    row, which of its qubits is cat-entangled (0 or 1; -1 when local).
+    """
+
+    ebits: int
+    cat_ebits: int
+    teleport_ebits: int
+    num_bursts: int
+    num_teleportations: int
+    swaps: int
+    max_hops: int
+    classical_bits: int
+    two_qubit_gates: int
+    remote_gates: int
+    bursts: Bursts | None
+    teleportations: Teleportations | None
+    gate_side: npt.NDArray[np.int8] | None
+
+    def summary(self) -> dict[str, Any]:
+        """The scalar figures, JSON-ready."""
+        return {
+            "ebits": self.ebits,
+            "cat_ebits": self.cat_ebits,
+            "teleport_ebits": self.teleport_ebits,
+            "bursts": self.num_bursts,
+            "teleportations": self.num_teleportations,
+            "swaps": self.swaps,
+            "max_hops": self.max_hops,
+            "classical_bits": self.classical_bits,
+            "two_qubit_gates": self.two_qubit_gates,
+            "remote_gates": self.remote_gates,
+        }
+
+
+def ebit_count(problem: AllocationProblem, allocation: Allocation) -> int:
+    """Total ebits only (no records): the figure allocators minimise."""
+    return evaluate(problem, allocation, records=False).ebits
+
+
+def evaluate(
+    problem: AllocationProblem, allocation: Allocation, *, records: bool = True, check: bool = True
+) -> CostReport:
+    """Count ebits, swaps and classical bits of ``allocation`` for ``problem``.
+
+    :param records: also return per-burst and per-teleport records.
+    :param check: verify capacities first (raises ``ResourceError``).
+    """
+    if check:
+        allocation.check(problem)
+    gates = problem.gates
+    topology = problem.topology
+    rows = gates.pair_rows
+    a = gates.qubits[rows, 0].astype(np.int64)
+    b = gates.qubits[rows, 1].astype(np.int64)
+    table = allocation.assignment
+    if allocation.is_static:
+        na = table[0, a].astype(np.int64)
+        nb = table[0, b].astype(np.int64)
+    else:
+        slices = allocation.slice_of_gate(rows)
+        na = table[slices, a].astype(np.int64)
+        nb = table[slices, b].astype(np.int64)
+    remote = np.flatnonzero(na != nb)
+    moves = allocation.migrations()
+
+    seg_a, seg_b = _segments(problem, moves, rows[remote], a[remote], b[remote])
+    side = _cover_sides(seg_a, seg_b, na[remote], nb[remote], topology.num_nodes, rows[remote])
+    # side == 0: qubit a is cat-entangled into b's node; 1: b into a's node.
+    burst_seg = np.where(side == 0, seg_a, seg_b)
+    burst_remote = np.where(side == 0, nb[remote], na[remote])
+    burst_key = burst_seg * topology.num_nodes + burst_remote
+    keys, first, inverse = np.unique(burst_key, return_index=True, return_inverse=True)
+    burst_qubit = np.where(side == 0, a[remote], b[remote])[first]
+    burst_home = np.where(side == 0, na[remote], nb[remote])[first]
+    burst_target = burst_remote[first]
+    burst_hops = topology.hops(burst_home, burst_target).astype(np.int64)
+    tele_hops = topology.hops(moves.source, moves.target).astype(np.int64)
+
+    cat_ebits = int(burst_hops.sum())
+    teleport_ebits = int(tele_hops.sum())
+    swaps = int(np.maximum(burst_hops - 1, 0).sum() + np.maximum(tele_hops - 1, 0).sum())
+    max_hops = int(max(burst_hops.max(initial=0), tele_hops.max(initial=0)))
+    report_bursts: Bursts | None = None
+    teleportations: Teleportations | None = None
+    gate_side: npt.NDArray[np.int8] | None = None
+    if records:
+        report_bursts = _burst_records(
+            problem,
+            rows[remote],
+            inverse.reshape(-1),
+            first,
+            burst_qubit,
+            burst_home,
+            burst_target,
+            burst_hops,
+        )
+        teleportations = Teleportations(moves, tele_hops)
+        gate_side = np.full(len(rows), -1, dtype=np.int8)
+        gate_side[remote] = side.astype(np.int8)
+    return CostReport(
+        ebits=cat_ebits + teleport_ebits,
+        cat_ebits=cat_ebits,
+        teleport_ebits=teleport_ebits,
+        num_bursts=len(keys),
+        num_teleportations=len(moves),
+        swaps=swaps,
+        max_hops=max_hops,
+        classical_bits=2 * (len(keys) + len(moves) + swaps),
+        two_qubit_gates=len(rows),
+        remote_gates=len(remote),
+        bursts=report_bursts,
+        teleportations=teleportations,
+        gate_side=gate_side,
+    )
+
+
+def _segments(
+    problem: AllocationProblem, moves: Migrations, rows: IntArray, a: IntArray, b: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Globally unique segment ids of both endpoints of the given gate rows.
+
+    Events that end a segment are non-diagonal single-qubit gates (at ``2 *
+    row``) and teleports (at ``2 * before_gate - 1``). Counting a qubit's
+    events before a position, plus the qubit's own index, numbers its
+    segments so no two qubits share an id.
+    """
+    gates = problem.gates
+    span = 2 * gates.num_gates + 2
+    break_rows = np.flatnonzero(~gates.is_pair).astype(np.int64)
+    break_qubits = gates.qubits[break_rows, 0].astype(np.int64)
+    events = np.concatenate(
+        [break_qubits * span + 2 * break_rows, moves.qubit * span + 2 * moves.before_gate - 1]
+    )
+    events.sort()
+    seg_a = np.searchsorted(events, a * span + 2 * rows) + a
+    seg_b = np.searchsorted(events, b * span + 2 * rows) + b
+    return seg_a.astype(np.int64), seg_b.astype(np.int64)
+
+
+def _cover_sides(
+    seg_a: IntArray, seg_b: IntArray, na: IntArray, nb: IntArray, num_nodes: int, rows: IntArray
+) -> npt.NDArray[np.int64]:
+    """For each remote gate, which endpoint's burst serves it (minimum cover).
+
+    A graph often has several minimum covers (a complete bipartite one has
+    both sides). König's construction from either side gives one each; per
+    connected component the one whose bursts span fewer gate rows in total is
+    kept, so bursts stay short and fewer are open at once (which is what
+    limits communication qubits when the plan is lowered).
+    """
+    if len(seg_a) == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Imported by name: scipy ships without type information.
+    sparse = importlib.import_module("scipy.sparse")
+    csgraph = importlib.import_module("scipy.sparse.csgraph")
+
+    key_a = seg_a * num_nodes + nb  # a's burst into b's node (home na)
+    key_b = seg_b * num_nodes + na  # b's burst into a's node (home nb)
+    a_is_left = na < nb
+    left, left_id = np.unique(np.where(a_is_left, key_a, key_b), return_inverse=True)
+    right, right_id = np.unique(np.where(a_is_left, key_b, key_a), return_inverse=True)
+    left_id = left_id.reshape(-1).astype(np.int64)
+    right_id = right_id.reshape(-1).astype(np.int64)
+    n_left, n_right = len(left), len(right)
+    graph = sparse.csr_matrix(
+        (np.ones(len(left_id), dtype=np.int8), (left_id, right_id)), shape=(n_left, n_right)
+    )
+    graph.sum_duplicates()
+    match_left = np.asarray(
+        csgraph.maximum_bipartite_matching(graph, perm_type="column"), dtype=np.int64
+    )
+    matched = np.flatnonzero(match_left >= 0)
+    match_right = np.full(n_right, -1, dtype=np.int64)
+    match_right[match_left[matched]] = matched
+    coo = graph.tocoo()
+    rows_l, cols_r = coo.row.astype(np.int64), coo.col.astype(np.int64)
+
+    cover_l1, cover_r1 = _koenig(rows_l, cols_r, match_left, match_right, n_left, n_right, csgraph)
+    cover_r2, cover_l2 = _koenig(cols_r, rows_l, match_right, match_left, n_right, n_left, csgraph)
+
+    # Row span of each possible burst, from the gates it could serve.
+    first_l = np.full(n_left, np.iinfo(np.int64).max, dtype=np.int64)
+    last_l = np.full(n_left, -1, dtype=np.int64)
+    first_r = np.full(n_right, np.iinfo(np.int64).max, dtype=np.int64)
+    last_r = np.full(n_right, -1, dtype=np.int64)
+    np.minimum.at(first_l, left_id, rows)
+    np.maximum.at(last_l, left_id, rows)
+    np.minimum.at(first_r, right_id, rows)
+    np.maximum.at(last_r, right_id, rows)
+    span_l = (last_l - first_l + 1).astype(np.float64)
+    span_r = (last_r - first_r + 1).astype(np.float64)
+    both = sparse.bmat([[None, graph], [graph.T, None]]).tocsr()
+    count, component = csgraph.connected_components(both, directed=False)
+    comp_l, comp_r = component[:n_left], component[n_left:]
+    cost1 = np.bincount(comp_l, span_l * cover_l1, count) + np.bincount(
+        comp_r, span_r * cover_r1, count
+    )
+    cost2 = np.bincount(comp_l, span_l * cover_l2, count) + np.bincount(
+        comp_r, span_r * cover_r2, count
+    )
+    left_cover = np.where((cost2 < cost1)[comp_l], cover_l2, cover_l1)
+    # An edge whose left end is outside the cover has its right end inside it.
+    left_serves = left_cover[left_id]
+    return np.where(left_serves == a_is_left, 0, 1).astype(np.int64)
+
+
+def _koenig(
+    edge_from: IntArray,
+    edge_to: IntArray,
+    match_from: IntArray,
+    match_to: IntArray,
+    n_from: int,
+    n_to: int,
+    csgraph: Any,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """A minimum vertex cover from a maximum matching (König's theorem).
+
+    Vertices reachable from unmatched ``from`` vertices by alternating paths
+    (any edge forward, matching edges back): the cover is the unreached
+    ``from`` vertices plus the reached ``to`` vertices.
+    """
+    sparse = importlib.import_module("scipy.sparse")
+    source = n_from + n_to
+    unmatched = np.flatnonzero(match_from < 0)
+    matched_to = np.flatnonzero(match_to >= 0)
+    src = np.concatenate(
+        [edge_from, n_from + matched_to, np.full(len(unmatched), source, dtype=np.int64)]
+    )
+    dst = np.concatenate([n_from + edge_to, match_to[matched_to], unmatched])
+    size = source + 1
+    walk = sparse.csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
+    reached = np.zeros(size, dtype=bool)
+    order = csgraph.breadth_first_order(walk, source, directed=True, return_predecessors=False)
+    reached[order] = True
+    return ~reached[:n_from], reached[n_from:source]
+
+
+def _burst_records(
+    problem: AllocationProblem,
+    remote_rows: IntArray,
+    burst_of_gate: IntArray,
+    first: IntArray,
+    qubit: IntArray,
+    home: IntArray,
+    remote: IntArray,
+    hops: IntArray,
+) -> Bursts:
+    """Bursts ordered by their first gate, with their gate rows as CSR."""
+    n_bursts = len(first)
+    first_row = np.full(n_bursts, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_row, burst_of_gate, remote_rows)
+    order = np.argsort(first_row, kind="stable")
+    rank = np.empty(n_bursts, dtype=np.int64)
+    rank[order] = np.arange(n_bursts, dtype=np.int64)
+    gate_rank = rank[burst_of_gate]
+    by_burst = np.lexsort((remote_rows, gate_rank))
+    counts = np.bincount(gate_rank, minlength=n_bursts)
+    ptr = np.zeros(n_bursts + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    gate_rows = remote_rows[by_burst]
+    return Bursts(
+        qubit=qubit[order],
+        home=home[order],
+        remote=remote[order],
+        hops=hops[order],
+        gate_ptr=ptr,
+        gate_rows=gate_rows,
+        instructions=problem.gates.source_index[gate_rows],
+    )
