@@ -38,6 +38,7 @@ def build_metrics(run: Run, outcome: _Outcome, context: RunContext) -> dict[str,
         "recoveries": list(context.metrics.get("recoveries", [])),
         "faults_injected": list(context.metrics.get("faults_injected", [])),
         "job_retries": int(context.metrics.get("job_retries", 0)),
+        "optimizers": list(context.metrics.get("optimizers", [])),
         "fallback": outcome.fallback_reason is not None,
     }
     execute = outcome.execute_info

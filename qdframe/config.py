@@ -50,6 +50,7 @@ __all__ = [
     "MonitoringLevel",
     "NetworkClientConfig",
     "NetworkType",
+    "NodeTimingConfig",
     "OptimizationLevel",
     "OptimizationType",
     "PerformanceAnalysisConfig",
@@ -57,6 +58,7 @@ __all__ = [
     "ResourceManagementConfig",
     "SystemConfig",
     "SystemIntegrationConfig",
+    "TimingConfig",
     "config_from_mapping",
     "load_config",
 ]
@@ -205,6 +207,10 @@ class DistributedQuantumConfig(_Block):
     allocator: str = Field(
         "auto", description="Registered allocator name, or `auto` to pick by circuit size."
     )
+    optimizers: list[str] = Field(
+        default_factory=list,
+        description="Optimizer names to run, in order (e.g. `transpile`, `route_choice`).",
+    )
     enable_error_correction: bool = Field(
         True, description="Purify EPR pairs (DEJMPS) to meet `integration.error_budget`."
     )
@@ -256,6 +262,10 @@ class CommunicationConfig(_Block):
     enable_compression: bool = Field(True, description="Compress classical payloads (zstd).")
     max_sampling_overhead: float = Field(
         1000.0, ge=1.0, description="Largest circuit-cutting sampling overhead accepted."
+    )
+    hybrid_ebit_weight: float = Field(1.0, ge=0, description="Hybrid mode: cost of one ebit.")
+    hybrid_overhead_weight: float = Field(
+        1.0, ge=0, description="Hybrid mode: cost of doubling the sampling overhead (log2)."
     )
 
 
@@ -386,6 +396,32 @@ class RecoveryConfig(_Block):
     )
 
 
+class NodeTimingConfig(_Block):
+    """Durations, error rates and coherence times of one node's operations."""
+
+    gate_1q_us: float = Field(10.0, gt=0, description="Single-qubit gate (and corrections).")
+    gate_2q_us: float = Field(100.0, gt=0, description="Two-qubit gate.")
+    measure_us: float = Field(100.0, gt=0, description="Measurement.")
+    reset_us: float = Field(50.0, gt=0, description="Reset.")
+    gate_1q_error: float = Field(1e-5, ge=0, lt=1, description="Depolarizing error per 1q gate.")
+    gate_2q_error: float = Field(1e-4, ge=0, lt=1, description="Depolarizing error per 2q gate.")
+    measure_error: float = Field(1e-4, ge=0, lt=1, description="Error per measurement.")
+    t1_us: float = Field(1e7, gt=0, description="Energy relaxation time.")
+    t2_us: float = Field(1e6, gt=0, description="Dephasing time (at most 2 * t1_us).")
+
+
+class TimingConfig(NodeTimingConfig):
+    """The schedule's timing model: node operations, purification limit, per-node overrides."""
+
+    max_purification_rounds: int = Field(
+        4, ge=0, le=16, description="Most DEJMPS rounds per link when purifying."
+    )
+    nodes: dict[int, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Per-node overrides keyed by node number, e.g. `[timing.nodes.3]`.",
+    )
+
+
 class NetworkClientConfig(_Block):
     """The optimization-sharing client (second seed's ``DISTRIBUTED_NETWORK_CONFIG``).
 
@@ -417,6 +453,7 @@ class SystemConfig(_Block):
     integration: SystemIntegrationConfig = Field(default_factory=SystemIntegrationConfig)
     recovery: RecoveryConfig = Field(default_factory=RecoveryConfig)
     network: NetworkClientConfig = Field(default_factory=NetworkClientConfig)
+    timing: TimingConfig = Field(default_factory=TimingConfig)
 
 
 # --------------------------------------------------------------------------

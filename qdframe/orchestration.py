@@ -299,13 +299,21 @@ class Run:
             return plan
 
         plan = run_stage(self.plugins, context, "allocate", allocate, prepared, attempt=attempt)
-        plan = run_stage(self.plugins, context, "optimize", lambda p: p, plan, attempt=attempt)
+        optimized = run_stage(
+            self.plugins,
+            context,
+            "optimize",
+            lambda p: self._optimize(p, prepared, config, context, allocate),
+            plan,
+            attempt=attempt,
+        )
+        plan = optimized.plan
         program = run_stage(
             self.plugins,
             context,
             "lower",
-            lambda p: _lower(prepared, p, config),
-            plan,
+            lambda o: _lower(o.plan, config, o.routes),
+            optimized,
             attempt=attempt,
         )
         schedule = run_stage(
@@ -336,6 +344,47 @@ class Run:
             execute_info=info,
             available=available,
         )
+
+    def _optimize(
+        self,
+        plan: Plan,
+        prepared: QuantumCircuit,
+        config: SystemConfig,
+        context: RunContext,
+        allocate: Callable[[QuantumCircuit], Plan],
+    ) -> _Optimized:
+        """Run ``[distributed] optimizers`` in order.
+
+        Circuit optimizers (stage ``intake``) rewrite the circuit, which is then
+        planned again; route optimizers (stage ``lower``) choose the EPR routes
+        the lowering uses. Each one's report goes to ``metrics["optimizers"]``.
+        """
+        names = config.distributed.optimizers
+        if not names:
+            return _Optimized(plan)
+        registry = self.plugins.registries.optimizers
+        optimizers = [registry.get(name)() for name in names]
+        reports: list[dict[str, Any]] = []
+        circuit = prepared
+        rewrote = False
+        for optimizer in optimizers:
+            if optimizer.stage == "intake":
+                circuit, report = optimizer.optimize(circuit, context)
+                reports.append(_report_dict(report))
+                rewrote = True
+        if rewrote:
+            plan = allocate(circuit)
+        routes = None
+        for optimizer in optimizers:
+            if optimizer.stage == "lower":
+                if routes is None:
+                    from qdframe.distribute.routing import RouteTable
+
+                    routes = RouteTable.for_plan(plan)
+                routes, report = optimizer.optimize(routes, context)
+                reports.append(_report_dict(report))
+        context.metrics["optimizers"] = reports
+        return _Optimized(plan, routes)
 
     def _execute(
         self,
@@ -566,10 +615,27 @@ def _load_allocation(run_dir: RunDirectory | None, available: SubTopology) -> An
     )
 
 
-def _lower(prepared: QuantumCircuit, plan: Plan, config: SystemConfig) -> Any:
+@dataclass
+class _Optimized:
+    """The optimize stage's output: the plan to lower and the routes to use."""
+
+    plan: Plan
+    routes: Any = None
+
+
+def _report_dict(report: Any) -> dict[str, Any]:
+    return {
+        "name": getattr(report, "name", "?"),
+        "saved": dict(getattr(report, "saved", {})),
+        "before": dict(getattr(report, "before", {})),
+        "after": dict(getattr(report, "after", {})),
+    }
+
+
+def _lower(plan: Plan, config: SystemConfig, routes: Any) -> Any:
     from qdframe.distribute import compile_distributed
 
-    return compile_distributed(None, plan, config)
+    return compile_distributed(None, plan, config, routes=routes)
 
 
 def _schedule(program: Any, config: SystemConfig) -> Any:

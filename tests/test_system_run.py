@@ -136,3 +136,14 @@ def test_noisy_run_is_mitigated_towards_the_ideal():
     assert result.mitigated is not None
     assert tvd(raw) > 0.2
     assert tvd(result.mitigated) < 0.25 * tvd(raw)
+
+
+def test_configured_optimizers_run_in_order_and_report():
+    config = ring(nodes=4, qubits=2, optimizers=["transpile", "route_choice"])
+    circuit = ghz(6)
+    with qd.DistributedSystem(config) as system:
+        result = system.run(circuit, shots=200, seed=2, verify=True)
+    reports = result.metrics["optimizers"]
+    assert [r["name"] for r in reports] == ["transpile", "route_choice"]
+    assert result.verified  # the optimized, distributed circuit still equals the original
+    assert set(result.counts) == {"000000", "111111"}
