@@ -51,6 +51,8 @@ def build_metrics(run: Run, outcome: _Outcome, context: RunContext) -> dict[str,
         "job_retry_rate": metrics["job_retries"] / jobs,
         "stage_failures": float(len(metrics["recoveries"])),
     }
+    if outcome.mode_result is not None:
+        metrics["cutting"] = outcome.mode_result.summary()
     if outcome.plan is not None:
         cost = outcome.plan.cost
         metrics["ebits"] = int(cost.ebits)

@@ -130,6 +130,20 @@ def qdframe_register_executors(registry: Registrar) -> None:
 
 
 @hookspec
+def qdframe_register_communication_modes(registry: Registrar) -> None:
+    """Register communication modes carried out outside the EPR lowering.
+
+    Fires once per plugin set, when a run in a mode other than ``quantum``
+    first needs one (the built-in cutting plugin adds ``classical`` and
+    ``hybrid``).
+
+    :param registry: add each mode as ``registry.add(name, factory)`` where
+        ``factory()`` returns a :class:`qdframe.distribute.modes.CommunicationMode`.
+    :returns: nothing; results go through ``registry``.
+    """
+
+
+@hookspec
 def qdframe_register_mitigators(registry: Registrar) -> None:
     """Register error mitigators (readout-error mitigation, zero-noise extrapolation).
 

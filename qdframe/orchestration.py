@@ -107,6 +107,7 @@ class Run:
     resume: bool
     progress: Callable[[int, int], None] | None
     resources: ResourceManager | None = None
+    _operators: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ entry
 
@@ -128,7 +129,8 @@ class Run:
         level = config.integration.monitoring_level.value
         profile = config.analysis.enable_profiling and level == "detailed"
         started = time.perf_counter()
-        operators = self._parse_observables(original)
+        operators = self._parse_observables(original, config)
+        self._operators = operators
         with RunMonitor(level, profile=profile) as monitor:
             prepared = self._stage(context, "intake", prepare_circuit, original)
             outcome = self._distributed_attempts(context, config, prepared, run_dir)
@@ -166,12 +168,14 @@ class Run:
         except StageFailed as failure:
             raise failure.error from failure
 
-    def _parse_observables(self, original: QuantumCircuit) -> dict[str, Any]:
-        """Check the observables before any work: counts estimate Z/I strings only."""
+    def _parse_observables(self, original: QuantumCircuit, config: SystemConfig) -> dict[str, Any]:
+        """Check the observables before any work: counts estimate Z/I strings only
+        (circuit cutting, in the classical mode, estimates any Pauli sum)."""
+        cutting = config.distributed.communication_mode is CommunicationMode.CLASSICAL
         operators = {}
         for name, spec in self.observables.items():
             op = _observable(spec, original.num_qubits)
-            if any(set(label) - {"I", "Z"} for label, _ in op.to_list()):
+            if not cutting and any(set(label) - {"I", "Z"} for label, _ in op.to_list()):
                 raise ConfigError(
                     f"observable {name!r} has X or Y terms; counts estimate only Z/I "
                     "observables (estimate general ones by circuit cutting: "
@@ -275,13 +279,7 @@ class Run:
 
         available = resources.available_topology()
         if config.distributed.communication_mode is CommunicationMode.CLASSICAL:
-            raise ConfigError(
-                "communication_mode 'classical' estimates expectation values by circuit "
-                "cutting and has no counts to run; use the cutting API "
-                "(qdframe.distribute.run_mode) or set communication_mode to 'quantum' or 'hybrid'",
-                key_path="distributed.communication_mode",
-                allowed="quantum, hybrid",
-            )
+            return self._classical_attempt(context, config, prepared, attempt)
 
         def allocate(circuit: QuantumCircuit) -> Plan:
             saved = _load_allocation(run_dir, available) if self.resume else None
@@ -343,6 +341,46 @@ class Run:
             program_summary=program.summary(),
             execute_info=info,
             available=available,
+        )
+
+    def _classical_attempt(
+        self, context: RunContext, config: SystemConfig, prepared: QuantumCircuit, attempt: int
+    ) -> _Outcome:
+        """Classical communication: estimate the observables by circuit cutting.
+
+        The cut pieces fit ``qubits_per_node``; the sub-experiments run
+        through the executor. There are no counts, only expectation values.
+        """
+        from qdframe.distribute.modes import run_mode
+
+        if not self._operators:
+            raise ConfigError(
+                "communication_mode 'classical' estimates expectation values by circuit "
+                "cutting; give at least one observable (--observable ZZII)",
+                key_path="distributed.communication_mode",
+            )
+        names = list(self._operators)
+        bare = prepared.remove_final_measurements(inplace=False)
+
+        def execute(circuit: QuantumCircuit) -> Any:
+            return run_mode(
+                "classical",
+                circuit,
+                None,
+                [self._operators[n] for n in names],
+                config,
+                shots=self.shots,
+                seed=self.seed,
+                executor=self.system.executor(),
+                plugins=self.plugins,
+            )
+
+        result = run_stage(self.plugins, context, "execute", execute, bare, attempt=attempt)
+        return _Outcome(
+            counts={},
+            backend="cutting",
+            mode_result=result,
+            expectation_values=dict(zip(names, result.expectation_values, strict=True)),
         )
 
     def _optimize(
@@ -539,7 +577,9 @@ class Run:
         from qdframe.analysis import build_metrics, write_run_report
 
         result.mitigated = outcome.mitigated
-        if operators:
+        if outcome.mode_result is not None:
+            result.expectation_values = dict(outcome.expectation_values)
+        elif operators:
             qubit_clbit = _qubit_clbits(prepared)
             for name, op in operators.items():
                 result.expectation_values[name] = _diagonal_expectation(
@@ -547,7 +587,8 @@ class Run:
                 )
         if self.verify:
             result.verification = _verification(prepared, outcome, self.plugins)
-            result.verified = bool(result.verification.get("verified"))
+            verdict = result.verification.get("verified")
+            result.verified = None if verdict is None else bool(verdict)
         result.metrics = build_metrics(self, outcome, context)
         if run_dir is not None:
             result.report_path = write_run_report(run_dir.path, result, prepared, context, outcome)
@@ -569,6 +610,8 @@ class _Outcome:
     fallback_reason: str | None = None
     mitigated: dict[str, float] | None = None
     readout_calibration: dict[str, Any] | None = None
+    mode_result: Any = None
+    expectation_values: dict[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
     monitor: RunMonitor | None = None
 
@@ -704,6 +747,13 @@ def _verification(
 ) -> dict[str, Any]:
     from qdframe.verification import verify
 
+    if outcome.mode_result is not None:
+        return {
+            "verified": None,
+            "method": "none",
+            "reason": "circuit cutting leaves no distributed circuit to compare; "
+            "see the standard errors of the estimates",
+        }
     if outcome.program is None:
         return {
             "verified": None,

@@ -79,6 +79,7 @@ class Registries:
     error_handlers: Registry[Any]
     executors: Registry[Any]
     mitigators: Registry[Any]
+    communication_modes: Registry[Any]
     hardware_profiles: Registry[Any]
     tunable_settings: Registry[Any]
 
@@ -190,6 +191,7 @@ _VALIDATORS = {
     "optimizers": _is_callable,
     "executors": _is_callable,
     "mitigators": _is_callable,
+    "communication_modes": _is_callable,
     "error_handlers": _has_handle,
     "hardware_profiles": _is_profile,
     "tunable_settings": _is_setting,

@@ -35,6 +35,7 @@ CATEGORIES: dict[str, str] = {
     "error_handlers": "qdframe_register_error_handlers",
     "executors": "qdframe_register_executors",
     "mitigators": "qdframe_register_mitigators",
+    "communication_modes": "qdframe_register_communication_modes",
     "hardware_profiles": "qdframe_register_hardware_profiles",
     "tunable_settings": "qdframe_register_tunable_settings",
 }
@@ -45,6 +46,8 @@ KNOWN_OPTIONAL: dict[tuple[str, str], str] = {
     ("backends", "aer"): "aer",
     ("executors", "dask"): "dask",
     ("allocators", "hypergraph"): "partition",
+    ("communication_modes", "classical"): "cutting",
+    ("communication_modes", "hybrid"): "cutting",
 }
 
 _SINGULAR = {"topologies": "topology"}

@@ -50,6 +50,10 @@ class EveryCategory:
         registry.add("identity", lambda **options: "identity")
 
     @qdframe.hookimpl
+    def qdframe_register_communication_modes(self, registry):
+        registry.add("pigeon", lambda: "pigeon")
+
+    @qdframe.hookimpl
     def qdframe_register_hardware_profiles(self, registry):
         from qdframe_hal import builtin_profiles
 

@@ -147,3 +147,30 @@ def test_configured_optimizers_run_in_order_and_report():
     assert [r["name"] for r in reports] == ["transpile", "route_choice"]
     assert result.verified  # the optimized, distributed circuit still equals the original
     assert set(result.counts) == {"000000", "111111"}
+
+
+def test_classical_mode_estimates_observables_by_cutting():
+    pytest.importorskip("qiskit_addon_cutting")
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    circuit = QuantumCircuit(4, name="chain")
+    for q in range(4):
+        circuit.ry(0.3 + 0.2 * q, q)
+    for q in range(3):
+        circuit.cx(q, q + 1)
+    observable = "ZZII"
+    exact = Statevector(circuit).expectation_value(SparsePauliOp(observable)).real
+    config = ring(nodes=2, qubits=2, communication_mode="classical")
+    with qd.DistributedSystem(config) as system:
+        result = system.run(circuit, shots=4000, seed=3, observables={"zz": observable})
+    cutting = result.metrics["cutting"]
+    assert result.counts == {}
+    assert cutting["sampling_overhead"] > 1
+    error = cutting["standard_errors"][0]
+    assert abs(result.expectation_values["zz"] - exact) <= 3 * max(error, 1e-3)
+
+
+def test_classical_mode_needs_observables():
+    config = ring(nodes=2, qubits=2, communication_mode="classical")
+    with qd.DistributedSystem(config) as system, pytest.raises(ConfigError, match="observable"):
+        system.run(ghz(4), shots=100, seed=1)

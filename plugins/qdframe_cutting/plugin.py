@@ -7,11 +7,11 @@ declares that hook.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from typing import TYPE_CHECKING, Any
 
 import qdframe
-from qdframe import hookspecs
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -73,12 +73,10 @@ class HybridMode:
                           executor=executor)  # fmt: skip
 
 
-if hasattr(hookspecs, "qdframe_register_communication_modes"):
-
-    @qdframe.hookimpl
-    def qdframe_register_communication_modes(registry: Registrar) -> None:
-        """Add the ``classical`` and ``hybrid`` modes."""
-        registry.add(
-            "classical", ClassicalMode, description="circuit cutting (qiskit-addon-cutting)"
-        )
-        registry.add("hybrid", HybridMode, description="EPR protocols or cuts, per burst by cost")
+@qdframe.hookimpl
+def qdframe_register_communication_modes(registry: Registrar) -> None:
+    """Add the ``classical`` and ``hybrid`` modes (when qiskit-addon-cutting is installed)."""
+    if importlib.util.find_spec("qiskit_addon_cutting") is None:
+        return  # the registry then points to: pip install "qdframe[cutting]"
+    registry.add("classical", ClassicalMode, description="circuit cutting (qiskit-addon-cutting)")
+    registry.add("hybrid", HybridMode, description="EPR protocols or cuts, per burst by cost")
