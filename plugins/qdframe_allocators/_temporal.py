@@ -171,11 +171,11 @@ class TemporalSearch:
 
     # ----------------------------------------------------------------- moves
 
-    def place_gates(self, todo: Sequence[int], budget: int | None = None) -> int:
+    def place_gates(self, gates: Sequence[int], budget: int | None = None) -> int:
         """Greedily re-place gates on the better of their qubits' nodes."""
         state, part, base = self.state, self.state.part, self.base
         delta = 0
-        queue = list(dict.fromkeys(todo))
+        queue = list(dict.fromkeys(gates))
         queued = set(queue)
         steps = 0
         limit = budget if budget is not None else 4 * len(queue) + 16
