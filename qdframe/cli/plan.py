@@ -8,37 +8,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from qdframe.cli._options import config_from_options
 from qdframe.cli._output import command_errors, console, print_json
 
 __all__ = ["plan_command", "register"]
-
-
-def _config(
-    config_file: Path | None,
-    nodes: int | None,
-    qubits_per_node: int | None,
-    comm_qubits: int | None,
-    topology: str | None,
-    allocator: str | None,
-) -> Any:
-    from qdframe.config import config_from_mapping, load_config
-
-    base = load_config(config_file)
-    data = base.model_dump(mode="json")
-    overrides = {
-        "num_nodes": nodes,
-        "qubits_per_node": qubits_per_node,
-        "comm_qubits_per_node": comm_qubits,
-        "network_topology": topology,
-        "allocator": allocator,
-    }
-    for key, value in overrides.items():
-        if value is not None:
-            data["distributed"][key] = value
-    if topology is not None and config_file is None:
-        data["distributed"]["topology_params"] = {}
-    source = str(config_file) if config_file else "command line"
-    return config_from_mapping(data, source=source)
 
 
 def _print_text(summary: dict[str, Any], show_nodes: bool) -> None:
@@ -122,9 +95,19 @@ def plan_command(
     Exit code 2 when the network holds fewer qubits than the circuit or an
     input is invalid.
     """
+    from qdframe.config import load_config
     from qdframe.planning import make_plan
 
-    config = _config(config_file, nodes, qubits_per_node, comm_qubits, topology, allocator)
+    config = config_from_options(
+        config_file,
+        distributed={
+            "num_nodes": nodes,
+            "qubits_per_node": qubits_per_node,
+            "comm_qubits_per_node": comm_qubits,
+            "network_topology": topology,
+            "allocator": allocator,
+        },
+    ) or load_config(None)
     plan = make_plan(
         circuit,
         config,
