@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qdframe.rundir import atomic_write_text
+from qdframe.files import atomic_write_text
 
 if TYPE_CHECKING:
     from qdframe.config import AdaptiveDistributionConfig

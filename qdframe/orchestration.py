@@ -623,7 +623,7 @@ def _save_allocation(run_dir: RunDirectory, plan: Plan, available: SubTopology) 
     """Keep the allocation, so a resumed run lowers the very same circuit."""
     import json
 
-    from qdframe.rundir import atomic_write_text
+    from qdframe.files import atomic_write_text
 
     allocation = plan.allocation
     data = {

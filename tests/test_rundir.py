@@ -8,7 +8,8 @@ import os
 import pytest
 
 from qdframe.errors import ConfigError
-from qdframe.rundir import RunDirectory, atomic_write_text
+from qdframe.files import atomic_write_text
+from qdframe.rundir import RunDirectory
 
 
 @pytest.mark.parametrize("compress", [False, True])

@@ -20,8 +20,6 @@ kind        raises
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from pathlib import Path
 from qdframe.config import FaultKind, FaultSpec, SystemConfig
 from qdframe.context import RunContext
 from qdframe.errors import CommunicationError, ConfigError, HardwareError, ResourceError
+from qdframe.files import atomic_write_text
 
 __all__ = ["STATE_FILE", "FaultInjector", "InjectedCrash", "build_error", "validate_faults"]
 
@@ -216,11 +215,4 @@ class FaultInjector:
         payload = json.dumps(
             {"run_id": context.run_id, "fired": {str(k): v for k, v in fired.items()}}
         )
-        handle, temp = tempfile.mkstemp(prefix=".faults-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(payload)
-            os.replace(temp, directory / STATE_FILE)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(directory / STATE_FILE, payload)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from qdframe.config import SystemConfig, config_from_mapping
 from qdframe.errors import ConfigError
-from qdframe.network._files import atomic_write_bytes
+from qdframe.files import atomic_write_bytes
 from qdframe.network.applied import load_applied, save_applied
 from qdframe.network.apply import SettingChange, current_settings
 from qdframe.network.client import DistributedOptimizationNetwork

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from qdframe.network._files import atomic_write_bytes, quarantine
+from qdframe.files import atomic_write_bytes, quarantine
 from qdframe.network.schemas import SettingValue
 
 __all__ = ["AppliedSettings", "load_applied", "save_applied"]

@@ -13,7 +13,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from qdframe.network._files import atomic_write_bytes, quarantine
+from qdframe.files import atomic_write_bytes, quarantine
 from qdframe.network.schemas import SharedOptimizationsResponse
 
 __all__ = ["CACHE_FORMAT", "CacheDocument", "SharedCache"]

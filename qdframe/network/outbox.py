@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from qdframe.network._files import atomic_write_bytes, quarantine
+from qdframe.files import atomic_write_bytes, quarantine
 
 __all__ = ["Outbox", "OutboxEntry"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qdframe.config import NetworkClientConfig
-from qdframe.network._files import atomic_write_bytes
+from qdframe.files import atomic_write_bytes
 
 __all__ = ["StatePaths", "install_token"]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from qdframe.errors import EXIT_USAGE, QdframeError
+from qdframe.files import atomic_write_text
 from qdframe.report.html import render_html
 from qdframe.report.model import SCHEMA_VERSION, RunReport
 
@@ -39,19 +39,6 @@ class ReportError(QdframeError):
     exit_code = EXIT_USAGE
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(run_dir: str | os.PathLike[str], report: RunReport) -> tuple[Path, Path]:
     """Write ``report.json`` and ``report.html`` into ``run_dir`` (created if missing).
 
@@ -60,8 +47,8 @@ def write_report(run_dir: str | os.PathLike[str], report: RunReport) -> tuple[Pa
     directory = Path(run_dir)
     directory.mkdir(parents=True, exist_ok=True)
     json_path, html_path = directory / JSON_NAME, directory / HTML_NAME
-    _atomic_write(json_path, report.model_dump_json(indent=2) + "\n")
-    _atomic_write(html_path, render_html(report))
+    atomic_write_text(json_path, report.model_dump_json(indent=2) + "\n")
+    atomic_write_text(html_path, render_html(report))
     return json_path, html_path
 
 
@@ -128,5 +115,5 @@ def rerender(run_dir: str | os.PathLike[str]) -> Path:
     """
     report = load_report(run_dir)
     html_path = _json_path(run_dir).with_name(HTML_NAME)
-    _atomic_write(html_path, render_html(report))
+    atomic_write_text(html_path, render_html(report))
     return html_path

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qdframe.errors import ConfigError
-from qdframe.network._files import atomic_write_bytes
+from qdframe.files import atomic_write_bytes
 from qdframe.network.schemas import ContributionIn, WorkloadContribution
 
 __all__ = ["CandidateResult", "TuneResult", "WorkloadTiming"]

@@ -1,8 +1,9 @@
 """Small file helpers: atomic writes and moving a damaged file aside.
 
-A crash (or a second process) must never leave a half-written cache, outbox
-or tuning result behind, so every write goes to a temporary file in the same
-directory, is flushed to disk and then renamed over the target.
+A crash (or a second process) must never leave a half-written checkpoint,
+report, cache, outbox or tuning result behind, so every write goes to a
+temporary file in the same directory, is flushed to disk and then renamed over
+the target.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "quarantine"]
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "quarantine"]
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
@@ -35,6 +36,11 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             tmp.unlink()
         raise
     _fsync_dir(path.parent)
+
+
+def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
+    """Write ``text`` as UTF-8, atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
 
 
 def atomic_write_json(path: Path, data: Any, *, mode: int = 0o644) -> None:
