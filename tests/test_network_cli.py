@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import getpass
-import importlib.util
 import json
 import socket
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,20 +23,8 @@ from qdframe.tuning import TuneOptions, Tuner, TuneResult  # noqa: E402
 pytestmark = pytest.mark.network
 
 
-def _fixtures() -> ModuleType:
-    name = "qdframe_tests_network_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_network_fixtures.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+import _network_fixtures as nf  # noqa: E402  (tests/ is on pytest's pythonpath)
 
-
-nf = _fixtures()
 runner = CliRunner()
 
 

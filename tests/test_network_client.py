@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,20 +22,7 @@ from qdframe.network.breaker import CircuitBreaker  # noqa: E402
 pytestmark = pytest.mark.network
 
 
-def _fixtures() -> ModuleType:
-    name = "qdframe_tests_network_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_network_fixtures.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-nf = _fixtures()
+import _network_fixtures as nf  # noqa: E402  (tests/ is on pytest's pythonpath)
 
 SYSTEM = "apple_silicon_m3"
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -20,20 +17,7 @@ pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
 
-def _fixtures() -> ModuleType:
-    name = "qdframe_tests_network_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_network_fixtures.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-nf = _fixtures()
+import _network_fixtures as nf  # noqa: E402  (tests/ is on pytest's pythonpath)
 
 CHROMIUM = next(
     (

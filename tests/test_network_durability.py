@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 import sys
 import threading
 import time
 import uuid
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -24,20 +22,7 @@ pytestmark = [
 ]
 
 
-def _fixtures() -> ModuleType:
-    name = "qdframe_tests_network_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_network_fixtures.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-nf = _fixtures()
+import _network_fixtures as nf  # noqa: E402  (tests/ is on pytest's pythonpath)
 
 
 def test_sigkill_during_contributions_loses_no_acknowledged_one(tmp_path: Path) -> None:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
@@ -55,20 +53,7 @@ _REASON = _unavailable()
 pytestmark = [pytest.mark.network, pytest.mark.skipif(_REASON is not None, reason=_REASON or "")]
 
 
-def _fixtures() -> ModuleType:
-    name = "qdframe_tests_network_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_network_fixtures.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-nf = _fixtures()
+import _network_fixtures as nf  # noqa: E402  (tests/ is on pytest's pythonpath)
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import _network_fixtures as nf
 import pytest
 
 import qdframe
@@ -16,22 +14,6 @@ from qdframe.network.schemas import WORKLOAD_CLASSES
 from qdframe.settings import TunableSetting
 from qdframe.tuning import EnergyMeter, Planner, TuneOptions, Tuner, TuneResult, build_suite
 from qdframe.tuning.measure import infidelity
-
-
-def _fixtures() -> ModuleType:
-    name = "qdframe_tests_network_fixtures"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).with_name("_network_fixtures.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-nf = _fixtures()
 
 
 @pytest.fixture(scope="module")
