@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qdframe._version import __version__
-from qdframe.backend import BackendCapabilities, BackendResult, get_backend
-from qdframe.config import SystemConfig, load_config
 from qdframe.errors import (
     CommunicationError,
     ConfigError,
@@ -17,16 +15,27 @@ from qdframe.errors import (
     RegistryError,
     ResourceError,
 )
-from qdframe.hookspecs import hookimpl
-from qdframe.plugins import default_plugins, load_plugins
 
 if TYPE_CHECKING:
+    from qdframe.backend import BackendCapabilities, BackendResult, get_backend
+    from qdframe.config import SystemConfig, load_config
+    from qdframe.hookspecs import hookimpl
+    from qdframe.plugins import default_plugins, load_plugins
     from qdframe.system import DistributedSystem, RunResult
     from qdframe.verification import VerificationResult, verify
 
-# Heavier parts load on first use, so `import qdframe` (and every plugin that
-# imports it) stays light: no numpy or qiskit until something needs them.
+# Everything but the version and the exception types loads on first use, so
+# `import qdframe` (and every plugin that imports it) stays light: no pydantic,
+# numpy or qiskit until something needs them.
 _LAZY = {
+    "BackendCapabilities": "qdframe.backend",
+    "BackendResult": "qdframe.backend",
+    "get_backend": "qdframe.backend",
+    "SystemConfig": "qdframe.config",
+    "load_config": "qdframe.config",
+    "hookimpl": "qdframe.hookspecs",
+    "default_plugins": "qdframe.plugins",
+    "load_plugins": "qdframe.plugins",
     "DistributedSystem": "qdframe.system",
     "RunResult": "qdframe.system",
     "VerificationResult": "qdframe.verification",
@@ -43,6 +52,12 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    # Lazy names are part of the package's surface: list them (tab completion,
+    # `dir(qdframe)`) before they are first used.
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

@@ -1,5 +1,5 @@
 """``python -m qdframe`` runs the command line."""
 
-from qdframe.cli.main import main
+from qdframe.cli import main
 
 main()

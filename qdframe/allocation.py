@@ -225,21 +225,22 @@ class GateArray:
 def normalize_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
     """Return ``circuit`` in the ``['u', 'cp']`` basis, in layer order.
 
-    Transpiles at optimisation level 0 (no gate is merged or cancelled, so the
-    count matches the benchmark's), drops barriers, keeps measurements, and
+    Translates as ``transpile`` does at optimisation level 0 (no gate is
+    merged or cancelled, so the count matches the benchmark's) but through a
+    direct pass manager (:mod:`qdframe.basis`), drops barriers, keeps measurements, and
     orders instructions by as-soon-as-possible layer (a reordering of
     commuting instructions only), so time slices are contiguous.
 
     :raises CircuitError: the circuit has unbound parameters or cannot be
         expressed in the basis.
     """
-    from qiskit import transpile
+    from qdframe.basis import translate_to_basis
 
     if circuit.parameters:
         names = ", ".join(sorted(p.name for p in circuit.parameters)[:5])
         raise CircuitError(f"circuit has unbound parameters ({names}); bind them first")
     try:
-        basic = transpile(circuit, basis_gates=list(PLAN_BASIS), optimization_level=0)
+        basic = translate_to_basis(circuit, PLAN_BASIS)
     except Exception as exc:
         raise CircuitError(f"cannot rewrite the circuit in {list(PLAN_BASIS)}: {exc}") from None
     qubit_index = {bit: i for i, bit in enumerate(basic.qubits)}
