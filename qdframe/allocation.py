@@ -222,7 +222,9 @@ class GateArray:
         return out
 
 
-def normalize_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
+def normalize_circuit(
+    circuit: QuantumCircuit, *, allow_parameters: bool = False
+) -> QuantumCircuit:
     """Return ``circuit`` in the ``['u', 'cp']`` basis, in layer order.
 
     Translates as ``transpile`` does at optimisation level 0 (no gate is
@@ -231,12 +233,15 @@ def normalize_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
     orders instructions by as-soon-as-possible layer (a reordering of
     commuting instructions only), so time slices are contiguous.
 
-    :raises CircuitError: the circuit has unbound parameters or cannot be
-        expressed in the basis.
+    :param allow_parameters: keep unbound parameters (a symbolic angle
+        counts as a basis-mixing gate, so the plan holds for every binding);
+        the Qiskit primitives plan a parameterised circuit once this way.
+    :raises CircuitError: the circuit has unbound parameters (and
+        ``allow_parameters`` is false) or cannot be expressed in the basis.
     """
     from qdframe.basis import translate_to_basis
 
-    if circuit.parameters:
+    if circuit.parameters and not allow_parameters:
         names = ", ".join(sorted(p.name for p in circuit.parameters)[:5])
         raise CircuitError(f"circuit has unbound parameters ({names}); bind them first")
     try:

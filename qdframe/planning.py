@@ -96,6 +96,7 @@ def make_plan(
     executor: Any = None,
     topology: Topology | None = None,
     allocation: Allocation | None = None,
+    allow_parameters: bool = False,
 ) -> Plan:
     """Plan ``circuit`` on the network ``config`` describes.
 
@@ -113,6 +114,9 @@ def make_plan(
     :param allocation: use this allocation instead of running an allocator
         (a resumed run keeps the plan it started with); it is checked against
         the network's capacities and priced as usual.
+    :param allow_parameters: plan a circuit with unbound parameters (see
+        :func:`~qdframe.allocation.normalize_circuit`); bind them in the
+        lowered program's circuit before running it.
     :raises CapacityError: the network holds fewer data qubits than the circuit.
     :raises RegistryError: unknown topology or allocator name.
     :raises CircuitError: the circuit cannot be read or normalised.
@@ -134,7 +138,7 @@ def make_plan(
     if isinstance(source, GateArray):
         normalised, gates, label = None, source, "gate-array"
     else:
-        normalised = normalize_circuit(source)
+        normalised = normalize_circuit(source, allow_parameters=allow_parameters)
         gates, label = GateArray.from_circuit(normalised), source.name
     problem = AllocationProblem(
         gates,
