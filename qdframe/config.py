@@ -28,6 +28,10 @@ from qdframe.errors import ConfigError
 
 __all__ = [
     "ENV_PREFIX",
+    "MAX_COMM_QUBITS_PER_NODE",
+    "MAX_NODES",
+    "MAX_QUBITS_PER_NODE",
+    "MAX_WORKERS",
     "AccelerationConfig",
     "AdaptationType",
     "AdaptiveDistributionConfig",
@@ -66,6 +70,16 @@ __all__ = [
 ENV_PREFIX = "QDFRAME_"
 
 GIB = 1024**3
+
+#: Most nodes a network may have: planning keeps all-pairs hop distances as
+#: ``int16`` (a 16384-node network needs 512 MiB for them).
+MAX_NODES = 16384
+#: Most data qubits per node (as many as the largest circuit qdframe reads).
+MAX_QUBITS_PER_NODE = 1 << 17
+#: Most communication qubits per node.
+MAX_COMM_QUBITS_PER_NODE = 1024
+#: Most executor workers.
+MAX_WORKERS = 4096
 
 
 class _Block(BaseModel):
@@ -189,10 +203,17 @@ class FallbackStrategy(StrEnum):
 class DistributedQuantumConfig(_Block):
     """The network of quantum processors (seed: ``distributed_quantum_config_t``)."""
 
-    num_nodes: int = Field(1024, ge=1, description="Number of quantum processors (nodes).")
-    qubits_per_node: int = Field(64, ge=1, description="Data qubits per node.")
+    num_nodes: int = Field(
+        1024, ge=1, le=MAX_NODES, description="Number of quantum processors (nodes)."
+    )
+    qubits_per_node: int = Field(
+        64, ge=1, le=MAX_QUBITS_PER_NODE, description="Data qubits per node."
+    )
     comm_qubits_per_node: int = Field(
-        2, ge=1, description="Communication qubits per node, reused by EPR protocols."
+        2,
+        ge=1,
+        le=MAX_COMM_QUBITS_PER_NODE,
+        description="Communication qubits per node, reused by EPR protocols.",
     )
     network_topology: str = Field(
         "torus", description="Registered topology name (`qdframe plugins list` shows them)."
@@ -234,7 +255,9 @@ class ResourceManagementConfig(_Block):
     allocation_strategy: AllocationStrategy = Field(
         AllocationStrategy.DYNAMIC, description="Plan once, or re-plan on failures."
     )
-    max_resources: int = Field(1024, ge=1, description="Largest number of nodes to use at once.")
+    max_resources: int = Field(
+        1024, ge=1, le=MAX_NODES, description="Largest number of nodes to use at once."
+    )
     enable_monitoring: bool = True
     use_quantum: bool = True
     enable_optimization: bool = True
@@ -243,7 +266,10 @@ class ResourceManagementConfig(_Block):
         ExecutorKind.THREADS, description="Worker kind of the local executor."
     )
     executor_workers: int | None = Field(
-        None, ge=1, description="Worker count; from the HAL's core count when unset."
+        None,
+        ge=1,
+        le=MAX_WORKERS,
+        description="Worker count; from the HAL's core count when unset.",
     )
     dask_scheduler_address: str | None = Field(
         None, description="Dask scheduler to connect to; a LocalCluster is started when unset."
@@ -330,7 +356,7 @@ class AdaptiveDistributionConfig(_Block):
 class DistributionEnsembleConfig(_Block):
     """Several allocators or seeds, aggregated (seed: ``ensemble_distribution_config_t``)."""
 
-    num_distributors: int = Field(5, ge=1)
+    num_distributors: int = Field(5, ge=1, le=256)
     aggregation_method: AggregationMethod = AggregationMethod.WEIGHTED
     diversity_measure: DiversityMeasure = DiversityMeasure.QUANTUM
     enable_quantum: bool = True
@@ -382,7 +408,7 @@ class FaultSpec(_Block):
 class RecoveryConfig(_Block):
     """Retries, checkpoints and fallback (seed: ``recovery_config_t``)."""
 
-    max_retries: int = Field(3, ge=0)
+    max_retries: int = Field(3, ge=0, le=100)
     checkpoint_interval: int = Field(
         100, ge=1, description="Shots or sub-experiments between checkpoints."
     )
@@ -500,8 +526,10 @@ def _config_error(exc: ValidationError, source: str) -> ConfigError:
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown key"
+        elif error["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
         allowed = _allowed_for(error)
-        line = f"{key_path}: {message}"
+        line = f"{key_path}: {message}" if key_path else message
         if allowed:
             line += f" (allowed: {allowed})"
         lines.append(line)
@@ -510,7 +538,7 @@ def _config_error(exc: ValidationError, source: str) -> ConfigError:
     assert first is not None
     text = "invalid configuration:\n  " + "\n  ".join(lines) if len(lines) > 1 else lines[0]
     problem = ConfigError(text, source=source)
-    problem.key_path = first["key_path"]
+    problem.key_path = first["key_path"] or None
     problem.allowed = first["allowed"]
     return problem
 

@@ -298,6 +298,7 @@ class Topology:
         """
         if self._distances is None:
             n = self.num_nodes
+            _check_distance_memory(n)
             if self._hop_function is not None:
                 matrix = np.empty((n, n), dtype=np.int16)
                 cols = np.arange(n, dtype=np.int64)
@@ -578,6 +579,19 @@ def _all_pairs_bfs(n: int, indptr: IntArray, indices: IntArray) -> npt.NDArray[n
             visited |= reached
             frontier = reached
     return dist
+
+
+def _check_distance_memory(num_nodes: int) -> None:
+    """Refuse, before allocating, an all-pairs distance matrix the host cannot hold."""
+    from qdframe.backend import check_memory, memory_budget
+
+    check_memory(
+        2 * num_nodes * num_nodes,
+        memory_budget(None),
+        what=f"the hop distances of a {num_nodes}-node network",
+        backend="planner",
+        advice="Plan on fewer nodes",
+    )
 
 
 def build_topology(config: SystemConfig, *, plugins: LoadedPlugins | None = None) -> Topology:
