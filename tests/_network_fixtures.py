@@ -191,6 +191,10 @@ def thread_server(*, port: int | None = None, **settings: Any) -> Iterator[str]:
     from qdframe.network.server.settings import ServerSettings
 
     settings.setdefault("whitelists", {__version__: make_whitelist()})
+    # Every test installation registers from 127.0.0.1; tests of the
+    # registration limit set their own.
+    settings.setdefault("registration_per_hour", 1e9)
+    settings.setdefault("registration_burst", 1_000_000)
     app = create_app(ServerSettings(**settings))
     port = port or free_port()
     server = uvicorn.Server(
@@ -230,6 +234,10 @@ class ServerProcess:
             str(self.port),
             "--whitelist",
             str(whitelist),
+            "--registration-limit",
+            "1000000000",
+            "--registration-burst",
+            "1000000",
             *extra,
         ]
         env = dict(os.environ, QDFRAME_DISABLE_PLUGIN_AUTOLOAD="1")
@@ -266,6 +274,66 @@ class ServerProcess:
         self.terminate()
         if self.process.stdout:
             self.process.stdout.close()
+
+
+class Installation:
+    """An identity a test server issued."""
+
+    def __init__(self, install_token: str, token: str) -> None:
+        self.install_token = install_token
+        self.token = token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def contribution(self, **kwargs: Any) -> dict[str, Any]:
+        return contribution(token=self.install_token, **kwargs)
+
+
+def register(server: Any, *, local_address: str | None = None) -> Installation:
+    """Register a new installation with ``server`` (a URL or an ``httpx.Client``)."""
+    import httpx
+
+    from qdframe.network.proof import solve
+
+    owned = not isinstance(server, httpx.Client)
+    transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+    client = httpx.Client(base_url=server, timeout=10, transport=transport) if owned else server
+    try:
+        challenge = client.get("/api/network/register").raise_for_status().json()
+        nonce = solve(challenge["challenge"], challenge["difficulty_bits"])
+        issued = client.post(
+            "/api/network/register", json={"challenge": challenge["challenge"], "nonce": nonce}
+        )
+        issued.raise_for_status()
+        data = issued.json()
+        return Installation(data["install_token"], data["token"])
+    finally:
+        if owned:
+            client.close()
+
+
+def post(
+    client: Any,
+    body: dict[str, Any] | None = None,
+    *,
+    installation: Installation | None = None,
+    key: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """POST a contribution as ``installation`` (a newly registered one by default).
+
+    ``body`` (or ``contribution(**kwargs)``) gets the installation's id as its
+    install token.
+    """
+    who = installation or register(client)
+    document = dict(body) if body is not None else contribution(**kwargs)
+    document["install_token"] = who.install_token
+    headers = dict(who.headers)
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return client.post("/api/network/contribute", json=document, headers=headers)
 
 
 def contribution(

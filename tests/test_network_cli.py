@@ -137,10 +137,8 @@ def test_sync_exit_code_and_offline_status(tmp_path: Path) -> None:
 
 def test_apply_refuses_settings_this_installation_does_not_declare(tmp_path: Path) -> None:
     with nf.thread_server(database_url=f"sqlite:///{tmp_path / 'a.db'}", min_contributors=1) as url:
-        httpx.post(
-            f"{url}/api/network/contribute",
-            json=nf.contribution(system_type="linux_x86_64_generic"),
-        ).raise_for_status()
+        with httpx.Client(base_url=url, timeout=10) as http:
+            nf.post(http, system_type="linux_x86_64_generic").raise_for_status()
         out = _invoke(
             "apply",
             "--cache-dir",

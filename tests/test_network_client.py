@@ -42,14 +42,16 @@ def _client(
         cache_dir=tmp_path / "client",
         system_type=SYSTEM,
         whitelist=nf.make_whitelist(),
+        plugins=nf.load_test_plugins(),
     )
 
 
 def _seed(url: str, system_type: str = SYSTEM, count: int = 3, **kwargs: Any) -> None:
+    """``count`` installations, each registered and contributing once."""
     with httpx.Client(base_url=url, timeout=10) as client:
         for _ in range(count):
             body = nf.contribution(system_type=system_type, **kwargs)
-            assert client.post("/api/network/contribute", json=body).status_code == 200
+            assert nf.post(client, body).status_code == 200
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
@@ -200,6 +202,7 @@ def test_closest_match_states_level(
         cache_dir=tmp_path / "c",
         system_type="apple_silicon_m3_pro",
         whitelist=nf.make_whitelist(),
+        plugins=nf.load_test_plugins(),
     )
     client.fetch_shared_optimizations()
     with caplog.at_level(logging.INFO, logger="qdframe.network"):

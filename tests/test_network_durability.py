@@ -28,7 +28,16 @@ import _network_fixtures as nf  # noqa: E402  (tests/ is on pytest's pythonpath)
 def test_sigkill_during_contributions_loses_no_acknowledged_one(tmp_path: Path) -> None:
     db = tmp_path / "kill.sqlite3"
     whitelist = nf.write_whitelist(tmp_path / "whitelist.json")
-    limits = ["--rate-limit", "1000000", "--burst", "1000000"]
+    limits = [
+        "--rate-limit",
+        "1000000",
+        "--burst",
+        "1000000",
+        "--global-rate-limit",
+        "1000000",
+        "--global-burst",
+        "1000000",
+    ]
     acknowledged: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -36,14 +45,11 @@ def test_sigkill_during_contributions_loses_no_acknowledged_one(tmp_path: Path) 
 
     def worker() -> None:
         with httpx.Client(base_url=server.url, timeout=5) as client:
+            installation = nf.register(client)
             while not stop.is_set():
                 key = uuid.uuid4().hex
                 try:
-                    response = client.post(
-                        "/api/network/contribute",
-                        json=nf.contribution(),
-                        headers={"Idempotency-Key": key},
-                    )
+                    response = nf.post(client, installation=installation, key=key)
                 except httpx.HTTPError:
                     continue  # the server is gone: nothing was acknowledged
                 if response.status_code == 200:

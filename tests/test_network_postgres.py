@@ -70,9 +70,14 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
-def _post(url: str, body: dict[str, object], key: str | None = None) -> Any:
-    headers = {"Idempotency-Key": key} if key else {}
-    return httpx.post(f"{url}/api/network/contribute", json=body, headers=headers, timeout=10)
+def _post(
+    url: str,
+    body: dict[str, Any],
+    key: str | None = None,
+    installation: nf.Installation | None = None,
+) -> Any:
+    with httpx.Client(base_url=url, timeout=10) as client:
+        return nf.post(client, body, installation=installation, key=key)
 
 
 def test_migrations_and_aggregation_on_postgres(pg_url: str) -> None:
@@ -86,24 +91,36 @@ def test_migrations_and_aggregation_on_postgres(pg_url: str) -> None:
     engine = sqlalchemy.create_engine(pg_url)
     with engine.connect() as connection:
         version = connection.execute(sqlalchemy.text("SELECT version_num FROM alembic_version"))
-        assert version.scalar() == "0001"
+        assert version.scalar() == "0002"
     engine.dispose()
 
 
 @pytest.mark.slow
 def test_two_server_processes_share_one_database(pg_url: str, tmp_path: Path) -> None:
     whitelist = nf.write_whitelist(tmp_path / "whitelist.json")
-    extra = ["--min-contributors", "1", "--rate-limit", "100000", "--burst", "100000"]
+    extra = [
+        "--min-contributors",
+        "1",
+        "--rate-limit",
+        "100000",
+        "--burst",
+        "100000",
+        "--system-type",
+        "apple_silicon_m4",
+    ]
     # Both start at once: the schema migration must run exactly once.
     first = nf.ServerProcess(pg_url, whitelist, extra=extra)
     second = nf.ServerProcess(pg_url, whitelist, extra=extra)
     with first.wait(), second.wait():
         key = uuid.uuid4().hex
-        body = nf.contribution(system_type="apple_silicon_m4")
-        assert _post(first.url, body, key).status_code == 200
-        replay = _post(second.url, body, key)  # the same key on the other process
+        # An identity one process issued is good on the other: they share the secret.
+        installation = nf.register(first.url)
+        body = installation.contribution(system_type="apple_silicon_m4")
+        assert _post(first.url, body, key, installation).status_code == 200
+        replay = _post(second.url, body, key, installation)  # the same key on the other process
         assert replay.status_code == 200 and replay.headers.get("idempotent-replayed") == "true"
-        assert _post(second.url, dict(body, savings=1.0), key).status_code == 422
+        changed = dict(body, savings=1.0)
+        assert _post(second.url, changed, key, installation).status_code == 422
 
         sync = httpx.post(f"{second.url}/api/network/sync").json()
         assert sync["optimizations_fetched"] == 1
@@ -114,15 +131,11 @@ def test_two_server_processes_share_one_database(pg_url: str, tmp_path: Path) ->
         lock = threading.Lock()
 
         def worker(url: str) -> None:
-            token = secrets.token_hex(16)
             with httpx.Client(base_url=url, timeout=30) as client:
+                installation = nf.register(client)
                 for _ in range(10):
                     k = uuid.uuid4().hex
-                    response = client.post(
-                        "/api/network/contribute",
-                        json=nf.contribution(token=token),
-                        headers={"Idempotency-Key": k},
-                    )
+                    response = nf.post(client, installation=installation, key=k)
                     if response.status_code == 200:
                         with lock:
                             acknowledged.append(k)

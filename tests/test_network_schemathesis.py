@@ -32,6 +32,8 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         min_contributors=1,
         rate_per_minute=1e6,
         rate_burst=1_000_000,
+        global_rate_per_minute=1e9,
+        global_burst=1_000_000,
     ) as url:
         yield url
 
@@ -48,6 +50,8 @@ OPERATIONS = [
     "GET /api/network/status",
     "POST /api/network/sync",
     "POST /api/network/contribute",
+    "GET /api/network/register",
+    "POST /api/network/register",
     "GET /api/health",
 ]
 
@@ -58,14 +62,21 @@ def test_every_endpoint_is_covered(api_schema: Any) -> None:
 
 
 #: Operations with no parameters and no body have no invalid input to generate.
-WITHOUT_INPUT = {"POST /api/network/sync", "GET /api/health"}
+WITHOUT_INPUT = {"POST /api/network/sync", "GET /api/health", "GET /api/network/register"}
 CASES = [(label, "positive") for label in OPERATIONS] + [
     (label, "negative") for label in OPERATIONS if label not in WITHOUT_INPUT
 ]
 
 
+@pytest.fixture(scope="module")
+def installation(api_url: str) -> nf.Installation:
+    return nf.register(api_url)
+
+
 @pytest.mark.parametrize(("label", "mode"), CASES)
-def test_api_conforms_to_its_schema(api_schema: Any, label: str, mode: str) -> None:
+def test_api_conforms_to_its_schema(
+    api_schema: Any, installation: nf.Installation, label: str, mode: str
+) -> None:
     operation = next(r.ok() for r in api_schema.get_all_operations() if r.ok().label == label)
     strategy = operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode))
 
@@ -82,6 +93,12 @@ def test_api_conforms_to_its_schema(api_schema: Any, label: str, mode: str) -> N
             # A key names one contribution: reusing it for another body is an
             # error by design, so valid requests get keys of their own.
             case.headers["Idempotency-Key"] = uuid.uuid4().hex
+        if mode == "positive" and label == "POST /api/network/contribute":
+            # Valid contributions come from an issued identity, so that they
+            # reach storage and aggregation rather than stopping at 401.
+            case.headers = {**(case.headers or {}), **installation.headers}
+            if isinstance(case.body, dict):
+                case.body["install_token"] = installation.install_token
         case.call_and_validate()
 
     check()

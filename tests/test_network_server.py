@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import sqlite3
 import subprocess
 import sys
@@ -46,9 +45,14 @@ def server(db_url: str) -> Any:
         yield url
 
 
-def _post(client: Any, body: dict[str, Any], key: str | None = None) -> Any:
-    headers = {"Idempotency-Key": key} if key else {}
-    return client.post("/api/network/contribute", json=body, headers=headers)
+def _post(
+    client: Any,
+    body: dict[str, Any],
+    key: str | None = None,
+    installation: nf.Installation | None = None,
+) -> Any:
+    """Contribute ``body`` as ``installation`` (a newly registered one by default)."""
+    return nf.post(client, body, installation=installation, key=key)
 
 
 def _is_problem(response: Any, status: int) -> dict[str, Any]:
@@ -172,14 +176,15 @@ def test_settings_outside_whitelist_rejected_naming_allowed_values(server: str) 
 def test_idempotency_key_replays_first_answer_and_rejects_new_body(server: str) -> None:
     with httpx.Client(base_url=server, timeout=10) as client:
         key = uuid.uuid4().hex
-        body = nf.contribution(savings=5.0)
-        first = _post(client, body, key)
-        again = _post(client, body, key)
+        installation = nf.register(client)
+        body = installation.contribution(savings=5.0)
+        first = _post(client, body, key, installation)
+        again = _post(client, body, key, installation)
         assert first.status_code == again.status_code == 200
         assert again.json() == first.json()
         assert again.headers.get("idempotent-replayed") == "true"
         changed = dict(body, savings=6.0)
-        problem = _is_problem(_post(client, changed, key), 422)
+        problem = _is_problem(_post(client, changed, key, installation), 422)
         assert "Idempotency-Key" in problem["detail"]
         assert client.get("/api/health").json()["contributions"] == 1
 
@@ -212,10 +217,13 @@ def test_rate_limit_per_install_token_with_retry_after(db_url: str) -> None:
         nf.thread_server(database_url=db_url, rate_per_minute=6, rate_burst=3) as url,
         httpx.Client(base_url=url, timeout=10) as client,
     ):
-        token = secrets.token_hex(16)
-        codes = [_post(client, nf.contribution(token=token)).status_code for _ in range(3)]
+        installation = nf.register(client)
+        codes = [
+            _post(client, installation.contribution(), installation=installation).status_code
+            for _ in range(3)
+        ]
         assert codes == [200, 200, 200]
-        limited = _post(client, nf.contribution(token=token))
+        limited = _post(client, installation.contribution(), installation=installation)
         _is_problem(limited, 429)
         assert 1 <= int(limited.headers["retry-after"]) <= 10
         # Another installation is not affected, whatever address it comes from.
@@ -315,11 +323,13 @@ def test_fifty_threads_times_twenty_lose_nothing(db_url: str) -> None:
     lock = threading.Lock()
 
     def worker(url: str) -> None:
-        token = secrets.token_hex(16)
         with httpx.Client(base_url=url, timeout=30) as client:
+            installation = nf.register(client)
             for i in range(per_thread):
                 key = uuid.uuid4().hex
-                response = _post(client, nf.contribution(token=token, savings=float(i)), key)
+                response = _post(
+                    client, installation.contribution(savings=float(i)), key, installation
+                )
                 with lock:
                     if response.status_code == 200:
                         acknowledged.append(key)

@@ -299,6 +299,7 @@ def apply_command(
 ) -> None:
     """Apply the shared settings recommended for this system (whitelisted settings only)."""
     from qdframe.network.actions import apply_shared
+    from qdframe.plugins import default_plugins
 
     if write_config and config is None:
         exit_with("--write-config needs --config FILE", EXIT_USAGE)
@@ -314,6 +315,7 @@ def apply_command(
             dry_run=dry_run,
             fetch=not offline,
             config_file=config if write_config else None,
+            plugins=default_plugins() if verify else None,
         )
     if json_output:
         print_json(report.to_json())
@@ -334,8 +336,9 @@ def apply_command(
 def whitelist(json_output: bool = JSON_OPTION) -> None:
     """Print the settings this qdframe may share and apply (for `serve --whitelist`)."""
     from qdframe.network.whitelist import Whitelist
+    from qdframe.plugins import default_plugins
 
-    document = Whitelist.from_plugins().to_json()
+    document = Whitelist.from_plugins(default_plugins()).to_json()
     if json_output:
         print_json(document)
         return
@@ -343,6 +346,15 @@ def whitelist(json_output: bool = JSON_OPTION) -> None:
     for key, entry in document["settings"].items():
         table.add_row(key, ", ".join(repr(c) for c in entry["choices"]), repr(entry.get("default")))
     console.print(table)
+
+
+def _read_secret(path: Path) -> str:
+    from qdframe.errors import ConfigError
+
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the secret file: {exc}", source=str(path)) from None
 
 
 @app.command()
@@ -372,6 +384,37 @@ def serve(
     access_log: bool = typer.Option(
         False, "--access-log", help="Log method, path, status and time (never client addresses)."
     ),
+    secret_file: Path | None = typer.Option(
+        None,
+        "--secret-file",
+        help="File holding the key that signs installation identities (32+ characters); "
+        "default: one created and kept in the database.",
+        exists=True,
+        dir_okay=False,
+    ),
+    pow_bits: int = typer.Option(
+        0, "--pow-bits", min=0, max=24, help="Proof of work asked of each registration (bits)."
+    ),
+    registration_per_hour: float = typer.Option(
+        10.0, "--registration-limit", min=0.001, help="Registrations per hour per client address."
+    ),
+    registration_burst: int = typer.Option(
+        5, "--registration-burst", min=1, help="Registrations at once per client address."
+    ),
+    global_rate: float = typer.Option(
+        6000.0,
+        "--global-rate-limit",
+        min=0.001,
+        help="Contributions per minute from all installations together.",
+    ),
+    global_burst: int = typer.Option(
+        1000, "--global-burst", min=1, help="Contributions at once from all installations."
+    ),
+    system_types: list[str] | None = typer.Option(
+        None,
+        "--system-type",
+        help="Accept this system type besides the HAL profiles and generic types; repeatable.",
+    ),
 ) -> None:
     """Run the sharing server (needs the `server` extra)."""
     try:
@@ -388,6 +431,7 @@ def serve(
     url = db or default_database_url()
     check_database_url(url)
     whitelists = {w.qdframe_version: w for w in (Whitelist.load(p) for p in whitelist_files or [])}
+    secret = _read_secret(secret_file) if secret_file is not None else None
     settings = ServerSettings(
         database_url=url,
         min_contributors=min_contributors,
@@ -398,6 +442,13 @@ def serve(
         public_url=public_url,
         peers=tuple(peer or ()),
         access_log=access_log,
+        identity_secret=secret,
+        pow_bits=pow_bits,
+        registration_per_hour=registration_per_hour,
+        registration_burst=registration_burst,
+        global_rate_per_minute=global_rate,
+        global_burst=global_burst,
+        system_types=tuple(system_types or ()),
     )
     from sqlalchemy.engine import make_url
 

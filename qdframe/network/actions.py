@@ -24,7 +24,7 @@ from qdframe.network.state import install_token
 
 if TYPE_CHECKING:
     from qdframe.plugins import LoadedPlugins
-    from qdframe.tuning.verify import Verification
+    from qdframe.tuning.verify import ResultCheck, Verification
 
 __all__ = [
     "ApplyReport",
@@ -44,6 +44,7 @@ class ApplyReport:
     match_level: str | None = None
     changes: list[SettingChange] = field(default_factory=list)
     verification: Verification | None = None
+    check: ResultCheck | None = None
     kept: bool = False
     reason: str = ""
     written: list[str] = field(default_factory=list)
@@ -55,6 +56,7 @@ class ApplyReport:
             "match_level": self.match_level,
             "changes": [c.to_json() for c in self.changes],
             "verification": None if self.verification is None else self.verification.to_json(),
+            "results_check": None if self.check is None else self.check.to_json(),
             "kept": self.kept,
             "reason": self.reason,
             "written": self.written,
@@ -111,7 +113,11 @@ def apply_shared(
 
     The current settings are those applied before, then the configuration,
     then the declared defaults. With ``verify`` the new settings are A/B timed
-    against the current ones and kept only if faster.
+    against the current ones and kept only if faster, using ``plugins`` (the
+    client's plugin set when omitted) for the backends the timing runs on.
+    Whatever ``verify`` says, the client first checks on this host that each
+    shared setting keeps the results (see
+    :meth:`DistributedOptimizationNetwork.apply`); what fails is refused.
     """
     if fetch:
         client.fetch_shared_optimizations()
@@ -124,21 +130,32 @@ def apply_shared(
     report.match_level = match.level
     applied_before = load_applied(client.paths.applied_file)
     current = current_settings(client.whitelist, config, applied_before)
+    client.last_check = None
     _, report.changes = client.apply(current, match)
+    report.check = client.last_check
     accepted = {c.key: c.new for c in report.changes if c.applied}
     if not accepted:
-        refused = sum(1 for c in report.changes if not c.applied)
-        report.reason = (
-            f"nothing applied: {refused} shared setting(s) not allowed by this installation's "
-            "plugins"
-            if refused
-            else "current settings already match the shared recommendation"
-        )
+        failed: dict[str, str] = report.check.failed if report.check is not None else {}
+        refused = sum(1 for c in report.changes if not c.applied and c.key not in failed)
+        if failed:
+            report.reason = (
+                f"nothing applied: {len(failed)} shared setting(s) failed the check on this host"
+                + (f", {refused} not allowed by this installation's plugins" if refused else "")
+            )
+        elif refused:
+            report.reason = (
+                f"nothing applied: {refused} shared setting(s) not allowed by this "
+                "installation's plugins"
+            )
+        else:
+            report.reason = "current settings already match the shared recommendation"
         return report
     if verify:
         from qdframe.tuning.verify import verify_settings
 
-        report.verification = verify_settings(current, accepted, plugins=plugins)
+        report.verification = verify_settings(
+            current, accepted, plugins=plugins if plugins is not None else client.plugins
+        )
         if not report.verification.agrees:
             report.reason = "shared settings change results; current settings kept"
             return report
@@ -180,8 +197,22 @@ def contribution_from_tuning(
 def request_preview(
     client: DistributedOptimizationNetwork, contribution: ContributionIn
 ) -> dict[str, Any]:
-    """Exactly what ``contribute`` would send: servers, path, headers and body."""
+    """Exactly what ``contribute`` would send: servers, path, headers and body.
+
+    ``install_token`` is the id the first server issued to this installation;
+    before the first contact it is the local token, which the issued id
+    replaces when the contribution is sent. The identity's signed token is
+    shown only by its id.
+    """
     body = contribution.model_dump(mode="json")
+    known = client.identities.get(client.servers[0]) if client.servers else None
+    if known is not None:
+        body["install_token"] = known.install_token
+    authorization = (
+        f"Bearer v1.{known.install_token}.<signature>"
+        if known is not None
+        else "Bearer <identity the server issues at registration, on first contact>"
+    )
     return {
         "method": "POST",
         "servers": client.servers,
@@ -191,6 +222,7 @@ def request_preview(
             "Accept": "application/json",
             "User-Agent": f"qdframe/{client.qdframe_version}",
             "Idempotency-Key": "<random, new for each contribution>",
+            "Authorization": authorization,
         },
         "body": body,
         "body_bytes": len(json.dumps(body).encode("utf-8")),

@@ -3,7 +3,11 @@
 Servers are tried in order (primary, then backups), each behind its own
 circuit breaker and timeout; when none answers, the local cache is used.
 Contributions that cannot be sent wait in an outbox and go out with the next
-sync. Settings are applied only when this qdframe's plugins whitelist them.
+sync; each goes out under the identity the receiving server issued to this
+installation (registered on first contact, again when the server refuses it).
+Settings are applied only when this qdframe's plugins whitelist them, and a
+setting that can change numerical results only after this host checked that
+its results still agree.
 """
 
 from __future__ import annotations
@@ -15,25 +19,29 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pydantic import ValidationError
 
 from qdframe._version import __version__
 from qdframe.config import NetworkClientConfig, SystemConfig
 from qdframe.errors import ConfigError
-from qdframe.network.apply import SettingChange, apply_settings
+from qdframe.network.apply import SettingChange, apply_settings, current_settings
 from qdframe.network.breaker import CircuitBreaker
 from qdframe.network.cache import CacheDocument, SharedCache
 from qdframe.network.errors import ContributionRejected, NetworkError
 from qdframe.network.host import detect_system, system_traits
+from qdframe.network.identity import Identity, IdentityStore
 from qdframe.network.matching import SystemMatch, closest_match
 from qdframe.network.outbox import Outbox
+from qdframe.network.proof import solve
 from qdframe.network.schemas import (
     ContributeResponse,
     ContributionIn,
     CurrentSystem,
     NetworkStatus,
+    RegistrationChallenge,
+    RegistrationResponse,
     Servers,
     SharedOptimizationsResponse,
     StatusResponse,
@@ -50,6 +58,10 @@ from qdframe.network.transport import (
 )
 from qdframe.network.whitelist import Whitelist
 
+if TYPE_CHECKING:
+    from qdframe.plugins import LoadedPlugins
+    from qdframe.tuning.verify import ResultCheck
+
 __all__ = ["DistributedOptimizationNetwork", "FlushResult"]
 
 _log = logging.getLogger("qdframe.network")
@@ -57,6 +69,9 @@ _log = logging.getLogger("qdframe.network")
 MSG_ALL_DOWN = "All servers unavailable, using cached data"
 MSG_NO_DATA = "No shared optimizations found for system type: {}"
 MSG_SYNC_FAILED = "Scheduled network sync failed"
+#: Page size asked of the server, and most pages read (bounds one fetch).
+_PAGE_SIZE = 200
+_MAX_PAGES = 50
 
 
 class _AllUnavailable(NetworkError):
@@ -84,8 +99,13 @@ class DistributedOptimizationNetwork:
     :param cache_dir: keep every client file in this directory instead of the
         directory of ``config.local_cache_file``.
     :param system_type: this host's HAL system type; detected when omitted.
-    :param whitelist: settings that may be applied; this qdframe's plugins'
-        declarations when omitted.
+    :param whitelist: settings that may be applied; the declarations of
+        ``plugins`` when omitted.
+    :param plugins: the plugins whose backends check shared settings on this
+        host before they are applied (the process default when omitted).
+    :param check_results: check that shared settings keep this host's results
+        before applying them (see :meth:`apply`); turn off only in tests of
+        something else.
     :param failure_threshold: failures in a row that open a server's breaker.
     :param reset_timeout_s: how long an open breaker skips its server.
     """
@@ -97,6 +117,8 @@ class DistributedOptimizationNetwork:
         cache_dir: str | Path | None = None,
         system_type: str | None = None,
         whitelist: Whitelist | None = None,
+        plugins: LoadedPlugins | None = None,
+        check_results: bool = True,
         failure_threshold: int = 3,
         reset_timeout_s: float = 30.0,
     ) -> None:
@@ -105,8 +127,12 @@ class DistributedOptimizationNetwork:
         self.qdframe_version = __version__
         self._cache = SharedCache(self.paths.cache_file)
         self.outbox = Outbox(self.paths.outbox_file)
+        self.identities = IdentityStore(self.paths.identity_file)
         self._system_type = system_type
+        self._plugins = plugins
         self._whitelist = whitelist
+        self._check_results = check_results
+        self.last_check: ResultCheck | None = None
         self._breakers = {
             url: CircuitBreaker(
                 failure_threshold=failure_threshold, reset_timeout_s=reset_timeout_s
@@ -140,9 +166,17 @@ class DistributedOptimizationNetwork:
         return self._system_type
 
     @property
+    def plugins(self) -> LoadedPlugins:
+        if self._plugins is None:
+            from qdframe.plugins import default_plugins
+
+            self._plugins = default_plugins()
+        return self._plugins
+
+    @property
     def whitelist(self) -> Whitelist:
         if self._whitelist is None:
-            self._whitelist = Whitelist.from_plugins()
+            self._whitelist = Whitelist.from_plugins(self.plugins)
         return self._whitelist
 
     def breaker(self, url: str) -> CircuitBreaker:
@@ -214,16 +248,7 @@ class DistributedOptimizationNetwork:
                 continue
             _log.info("Trying server: %s", url)
             try:
-                reply = self._call(
-                    url,
-                    "GET",
-                    "/api/shared-optimizations",
-                    query={
-                        "qdframe_version": self.qdframe_version,
-                        "system_type": self.system_type,
-                    },
-                )
-                data = SharedOptimizationsResponse.model_validate(reply.data)
+                data = self._fetch_pages(url)
             except (TransportError, ValidationError) as exc:
                 if isinstance(exc, ValidationError):
                     self._breakers[url].record_failure()
@@ -258,6 +283,27 @@ class DistributedOptimizationNetwork:
         if cached is None:
             _log.warning("No cached optimizations either")
         return cached
+
+    def _fetch_pages(self, url: str) -> SharedOptimizationsResponse:
+        """Every page of ``GET /api/shared-optimizations`` from ``url``, joined."""
+        query = {"qdframe_version": self.qdframe_version, "system_type": self.system_type}
+        first: SharedOptimizationsResponse | None = None
+        available = []
+        offset: int | None = 0
+        for _ in range(_MAX_PAGES):
+            page_query = {**query, "limit": str(_PAGE_SIZE), "offset": str(offset)}
+            reply = self._call(url, "GET", "/api/shared-optimizations", query=page_query)
+            page = SharedOptimizationsResponse.model_validate(reply.data)
+            first = first or page
+            available.extend(page.available_optimizations)
+            following = page.next_offset
+            if following is None or offset is None or following <= offset:
+                break
+            offset = following
+        assert first is not None
+        return first.model_copy(
+            update={"available_optimizations": available, "offset": 0, "next_offset": None}
+        )
 
     # ---------------------------------------------------------------- lookup
     def get_optimizations_for_system(
@@ -297,6 +343,12 @@ class DistributedOptimizationNetwork:
     ) -> tuple[SystemConfig | dict[str, Any], list[SettingChange]]:
         """Apply the recommended settings for this host to a copy of ``target``.
 
+        Only whitelisted settings are applied, and only those this host checked
+        (the tuner's correctness check, :func:`qdframe.tuning.check_results`):
+        a setting whose results differ here, or that may change numerical
+        results (precision, approximate methods) and cannot be run here, is
+        refused with the reason. :attr:`last_check` holds the check.
+
         :returns: the updated copy and every change (or refusal), each logged.
         """
         chosen = match if match is not None else self.get_optimizations_for_system()
@@ -320,11 +372,94 @@ class DistributedOptimizationNetwork:
         )
         _log.info("Expected savings: %.1f%% (time)%s", data.average_savings, energy)
         updated, changes = apply_settings(target, data.recommended_settings, self.whitelist)
+        if self._check_results:
+            updated, changes = self._keep_checked(target, updated, changes)
         for change in changes:
             (_log.info if change.applied else _log.warning)(change.describe())
         if not changes:
             _log.info("Settings already match the recommendation")
         return updated, changes
+
+    def _keep_checked(
+        self,
+        target: SystemConfig | Mapping[str, Any],
+        updated: SystemConfig | dict[str, Any],
+        changes: list[SettingChange],
+    ) -> tuple[Any, list[SettingChange]]:
+        """Undo the changes this host's correctness check does not let through."""
+        accepted = {c.key: c.new for c in changes if c.applied}
+        if not accepted:
+            return updated, changes
+        from qdframe.tuning.verify import check_results
+
+        current = (
+            current_settings(self.whitelist, target)
+            if isinstance(target, SystemConfig)
+            else dict(target)
+        )
+        _log.info("Checking %d shared setting(s) on this host before applying", len(accepted))
+        check = check_results(
+            current, accepted, plugins=self.plugins, changes_results=self.whitelist.changes_results
+        )
+        self.last_check = check
+        if not check.failed:
+            return updated, changes
+        allowed = {k: v for k, v in accepted.items() if k not in check.failed}
+        kept_copy, kept = apply_settings(target, allowed, self.whitelist)
+        refused = [
+            SettingChange(c.key, c.old, c.new, False, check.failed[c.key])
+            for c in changes
+            if c.applied and c.key in check.failed
+        ]
+        earlier = [c for c in changes if not c.applied]
+        return kept_copy, sorted([*earlier, *kept, *refused], key=lambda c: c.key)
+
+    # ---------------------------------------------------------------- identities
+    def _register(self, url: str) -> Identity:
+        """Register this installation with ``url`` and store the identity it issues.
+
+        :raises TransportError: the server did not register us (unreachable,
+            rate limited, refused).
+        """
+        reply = self._call(url, "GET", "/api/network/register")
+        puzzle = RegistrationChallenge.model_validate(reply.data)
+        try:
+            nonce = solve(puzzle.challenge, puzzle.difficulty_bits)
+        except ValueError as exc:
+            raise ServerUnavailable(url, str(exc)) from None
+        _log.info("Registering this installation with %s", url)
+        reply = self._call(
+            url,
+            "POST",
+            "/api/network/register",
+            body={"challenge": puzzle.challenge, "nonce": nonce},
+        )
+        issued = RegistrationResponse.model_validate(reply.data)
+        return self.identities.put(url, issued.install_token, issued.token)
+
+    def identity(self, url: str) -> Identity:
+        """The identity ``url`` issued to this installation (registering on first use)."""
+        found = self.identities.get(url)
+        return found if found is not None else self._register(url)
+
+    def _send(self, url: str, body: Mapping[str, Any], key: str) -> Reply:
+        """POST one contribution under ``url``'s identity; register again once if refused."""
+        for attempt in range(2):
+            identity = self.identity(url)
+            try:
+                return self._call(
+                    url,
+                    "POST",
+                    "/api/network/contribute",
+                    body={**body, "install_token": identity.install_token},
+                    headers={"Idempotency-Key": key, "Authorization": identity.authorization},
+                )
+            except Rejected as exc:
+                if exc.status != 401 or attempt:
+                    raise
+                _log.info("%s no longer knows this installation's identity; registering again", url)
+                self.identities.forget(url)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # ---------------------------------------------------------------- contribute
     def _post_contribution(self, body: Mapping[str, Any], key: str) -> ContributeResponse:
@@ -334,13 +469,7 @@ class DistributedOptimizationNetwork:
                 errors.append(f"{url}: skipped (circuit open)")
                 continue
             try:
-                reply = self._call(
-                    url,
-                    "POST",
-                    "/api/network/contribute",
-                    body=body,
-                    headers={"Idempotency-Key": key},
-                )
+                reply = self._send(url, body, key)
                 return ContributeResponse.model_validate(reply.data)
             except ServerUnavailable as exc:
                 errors.append(str(exc))
@@ -353,7 +482,10 @@ class DistributedOptimizationNetwork:
         if isinstance(data, ContributionIn):
             return data
         filled = dict(data)
-        filled.setdefault("install_token", install_token(self.paths))
+        known = self.identities.get(self.servers[0]) if self.servers else None
+        filled.setdefault(
+            "install_token", known.install_token if known else install_token(self.paths)
+        )
         filled.setdefault("qdframe_version", self.qdframe_version)
         filled.setdefault("system_type", self.system_type)
         try:

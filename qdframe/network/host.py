@@ -45,9 +45,10 @@ def detect_system() -> HostSystem:
     Falls back to ``<os>_<arch>_generic`` when the HAL is missing or fails.
     """
     try:
-        from qdframe_hal import detect_host, match_profile
+        from qdframe.plugins import default_plugins
+        from qdframe_hal import all_profiles, detect_host, match_profile
 
-        match = match_profile(detect_host())
+        match = match_profile(detect_host(), all_profiles(default_plugins()))
         return HostSystem(match.profile.system_type, match.level, match.reason)
     except Exception as exc:  # detection must never stop the network client
         _log.debug("HAL detection unavailable (%s); using the platform name", exc)
@@ -61,9 +62,10 @@ def system_traits() -> Callable[[str], SystemTraits]:
     """
     known: dict[str, SystemTraits] = {}
     try:
+        from qdframe.plugins import default_plugins
         from qdframe_hal import all_profiles
 
-        for profile in all_profiles():
+        for profile in all_profiles(default_plugins()):
             known[profile.system_type] = SystemTraits(profile.family, profile.cpu_arch)
     except Exception as exc:
         _log.debug("HAL profiles unavailable (%s); matching by name only", exc)

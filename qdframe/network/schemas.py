@@ -30,6 +30,9 @@ __all__ = [
     "HealthResponse",
     "NetworkStatus",
     "Problem",
+    "RegistrationChallenge",
+    "RegistrationIn",
+    "RegistrationResponse",
     "Servers",
     "SettingKey",
     "SettingValue",
@@ -126,6 +129,44 @@ class ContributionIn(_Strict):
     )
 
 
+# --------------------------------------------------------------------------
+# Registration (client ↔ server)
+# --------------------------------------------------------------------------
+
+
+class RegistrationChallenge(_Out):
+    """``GET /api/network/register``: a puzzle to solve before registering."""
+
+    challenge: str
+    difficulty_bits: int = Field(
+        description="Leading zero bits sha256(challenge + ':' + nonce) must have (0: none)."
+    )
+    expires_at: int = Field(description="Unix time after which the challenge is refused.")
+    algorithm: Literal["sha256-leading-zero-bits"] = "sha256-leading-zero-bits"
+
+
+class RegistrationIn(_Strict):
+    """``POST /api/network/register``: a solved challenge."""
+
+    challenge: Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^c1\.[0-9]{1,12}\.[0-9a-f]{32}\.[0-9]{1,2}\.[0-9a-f]{64}$"
+        ),
+    ] = Field(description="The challenge from GET /api/network/register, unchanged.")
+    nonce: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] = Field(
+        description="Decimal nonce solving the proof of work."
+    )
+
+
+class RegistrationResponse(_Out):
+    """An identity issued by the server."""
+
+    install_token: str = Field(description="The installation's id; contributions carry it.")
+    token: str = Field(description="Bearer token for the Authorization header of contributions.")
+    token_type: Literal["Bearer"] = "Bearer"
+
+
 class ContributedData(_Out):
     """What the server recorded (seed: ``contributed_data``)."""
 
@@ -192,6 +233,12 @@ class SharedOptimizationsResponse(_Out):
     current_system_type: str | None = None
     qdframe_version: str
     min_contributors: int
+    total_available: int | None = Field(
+        None, description="Published system types in all pages together."
+    )
+    offset: int = 0
+    limit: int | None = None
+    next_offset: int | None = Field(None, description="Offset of the next page; null on the last.")
 
 
 class SyncResponse(_Out):

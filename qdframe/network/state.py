@@ -2,8 +2,8 @@
 
 Everything lives in one directory (by default the directory of
 ``[network] local_cache_file``): the shared-optimizations cache, the outbox of
-unsent contributions, the install token, the last tuning result and the
-settings last applied from the network.
+unsent contributions, the install token, the identities servers issued, the
+last tuning result and the settings last applied from the network.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ class StatePaths:
         return self.directory / "install_token"
 
     @property
+    def identity_file(self) -> Path:
+        return self.directory / "identities.json"
+
+    @property
     def tuning_file(self) -> Path:
         return self.directory / "tune_result.json"
 
@@ -58,10 +62,14 @@ class StatePaths:
 
 
 def install_token(paths: StatePaths) -> str:
-    """This installation's random token, created on first use.
+    """This installation's local random token, created on first use.
 
-    128 random bits, unrelated to the host, the user or the network; delete
-    the file to start over as a new, unrelated contributor.
+    128 random bits, unrelated to the host, the user or the network. It fills
+    ``install_token`` of a contribution built before any server issued an
+    identity; when the contribution is sent, the identity the receiving server
+    issued replaces it (see :class:`qdframe.network.identity.IdentityStore`).
+    Delete the file (and ``identities.json``) to start over as a new,
+    unrelated contributor.
     """
     try:
         existing = paths.token_file.read_text(encoding="ascii").strip()

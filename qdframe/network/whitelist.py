@@ -24,7 +24,30 @@ if TYPE_CHECKING:
     from qdframe.plugins import LoadedPlugins
     from qdframe.settings import TunableSetting
 
-__all__ = ["SettingProblem", "Whitelist", "json_value", "same_value"]
+__all__ = [
+    "RESULT_OPTIONS",
+    "RESULT_TAG",
+    "SettingProblem",
+    "Whitelist",
+    "changes_results",
+    "json_value",
+    "same_value",
+]
+
+#: Option names that choose a numerical precision or method: another choice
+#: can give other amplitudes, so such a setting is applied only after this
+#: host checked that its results still agree.
+RESULT_OPTIONS = frozenset({"precision", "method", "approximate", "approximation", "truncation"})
+#: A tag a plugin puts on a :class:`~qdframe.settings.TunableSetting` whose
+#: choices can change results although its name does not say so.
+RESULT_TAG = "changes_results"
+
+
+def changes_results(key: str) -> bool:
+    """Whether the setting's name marks it as one that can change numerical results."""
+    option = key.rsplit(".", 1)[-1]
+    return option in RESULT_OPTIONS or option.startswith("approx") or "truncation" in option
+
 
 _JSON_SCALARS = (bool, int, float, str, type(None))
 
@@ -66,11 +89,14 @@ class Whitelist:
     :param qdframe_version: the version the declarations come from.
     :param choices: key → allowed values (JSON scalars).
     :param defaults: key → the value used when nothing is tuned.
+    :param result_keys: keys tagged ``changes_results`` by their plugin
+        (besides those whose name says so, see :func:`changes_results`).
     """
 
     qdframe_version: str
     choices: Mapping[str, tuple[Any, ...]]
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    result_keys: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(
@@ -79,7 +105,10 @@ class Whitelist:
         """Build the whitelist from declared settings; non-JSON choices are left out."""
         choices: dict[str, tuple[Any, ...]] = {}
         defaults: dict[str, Any] = {}
+        tagged: set[str] = set()
         for setting in settings:
+            if RESULT_TAG in setting.tags:
+                tagged.add(setting.key)
             allowed = []
             for choice in setting.choices:
                 try:
@@ -90,15 +119,12 @@ class Whitelist:
                 choices[setting.key] = tuple(allowed)
                 with contextlib.suppress(TypeError):
                     defaults[setting.key] = json_value(setting.default)
-        return cls(qdframe_version, choices, defaults)
+        return cls(qdframe_version, choices, defaults, frozenset(tagged & set(choices)))
 
     @classmethod
-    def from_plugins(cls, plugins: LoadedPlugins | None = None) -> Whitelist:
-        """The whitelist of the settings registered in ``plugins`` (the process default)."""
-        from qdframe.plugins import default_plugins
-
-        loaded = plugins if plugins is not None else default_plugins()
-        registry = loaded.registries.tunable_settings
+    def from_plugins(cls, plugins: LoadedPlugins) -> Whitelist:
+        """The whitelist of the settings registered in ``plugins``."""
+        registry = plugins.registries.tunable_settings
         return cls.from_settings(registry.get(name) for name in registry.names())
 
     @classmethod
@@ -117,6 +143,7 @@ class Whitelist:
             )
         choices: dict[str, tuple[Any, ...]] = {}
         defaults: dict[str, Any] = {}
+        tagged: set[str] = set()
         for key, entry in settings.items():
             if not isinstance(entry, Mapping) or not isinstance(entry.get("choices"), list):
                 raise ConfigError(
@@ -125,7 +152,9 @@ class Whitelist:
             choices[str(key)] = tuple(json_value(v) for v in entry["choices"])
             if "default" in entry:
                 defaults[str(key)] = json_value(entry["default"])
-        return cls(version, choices, defaults)
+            if entry.get(RESULT_TAG) is True:
+                tagged.add(str(key))
+        return cls(version, choices, defaults, frozenset(tagged))
 
     @classmethod
     def load(cls, path: Path) -> Whitelist:
@@ -150,8 +179,14 @@ class Whitelist:
             entry: dict[str, Any] = {"choices": list(self.choices[key])}
             if key in self.defaults:
                 entry["default"] = self.defaults[key]
+            if key in self.result_keys:
+                entry[RESULT_TAG] = True
             settings[key] = entry
         return {"qdframe_version": self.qdframe_version, "settings": settings}
+
+    def changes_results(self, key: str) -> bool:
+        """Whether ``key`` can change numerical results (by its tag or its name)."""
+        return key in self.result_keys or changes_results(key)
 
     def allows(self, key: str, value: Any) -> bool:
         """Whether ``key`` is declared and ``value`` is one of its choices."""

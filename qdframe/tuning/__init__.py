@@ -11,7 +11,7 @@ from qdframe.tuning.energy import EnergyMeter
 from qdframe.tuning.plan import ExecutionPlan, Planner
 from qdframe.tuning.result import CandidateResult, TuneResult, WorkloadTiming
 from qdframe.tuning.tuner import TuneOptions, Tuner
-from qdframe.tuning.verify import Verification, verify_settings
+from qdframe.tuning.verify import ResultCheck, Verification, check_results, verify_settings
 from qdframe.tuning.workloads import SUITES, Workload, build_suite
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "EnergyMeter",
     "ExecutionPlan",
     "Planner",
+    "ResultCheck",
     "TuneOptions",
     "TuneResult",
     "Tuner",
@@ -27,5 +28,6 @@ __all__ = [
     "Workload",
     "WorkloadTiming",
     "build_suite",
+    "check_results",
     "verify_settings",
 ]

@@ -1,25 +1,149 @@
-"""A/B timing of two settings dicts (``qdframe network apply --verify``).
+"""Checking shared settings on this host before they are applied.
 
-Shared settings were fastest on other machines of this system type; before
-keeping them here, both sets are timed on the quick suite, alternately (A, B,
-A, B) so that drift hits both, and the shared ones are kept only when their
-results agree and they are faster by more than the noise margin.
+:func:`check_results` is the tuner's correctness check for settings that came
+from the network: the quick suite runs with the current settings and with the
+shared ones, and a shared setting passes only when the final states agree
+(infidelity at most the tuner's tolerance). A setting the suite cannot run
+here passes only if it cannot change numerical results; a precision or an
+approximate method that cannot be checked is refused. The client runs it
+before every apply (``qdframe network apply`` and ``start()``).
+
+:func:`verify_settings` (``qdframe network apply --verify``) also A/B times
+both sets on the quick suite, alternately (A, B, A, B) so that drift hits
+both; the shared ones are kept only when they are faster by more than the
+noise margin.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qdframe.tuning.measure import DEFAULT_TOLERANCE, PreparedPlan, interleave, max_infidelity
-from qdframe.tuning.plan import Planner
-from qdframe.tuning.workloads import build_suite
+from qdframe.tuning.plan import BACKEND_KEY, Planner
+from qdframe.tuning.workloads import Workload, build_suite
 
 if TYPE_CHECKING:
     from qdframe.plugins import LoadedPlugins
 
-__all__ = ["Verification", "verify_settings"]
+__all__ = ["ResultCheck", "Verification", "check_results", "verify_settings"]
+
+_BACKEND_PREFIX = "backend."
+
+
+@dataclass(frozen=True)
+class ResultCheck:
+    """Which shared settings this host checked, and why others were refused.
+
+    :param passed: key → worst infidelity of the check that ran it.
+    :param unaffected: key → why the suite did not run it (it cannot change
+        numerical results, so it passes unchecked).
+    :param failed: key → why it must not be applied.
+    """
+
+    passed: dict[str, float] = field(default_factory=dict)
+    unaffected: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    tolerance: float = DEFAULT_TOLERANCE
+    num_qubits: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "unaffected": self.unaffected,
+            "failed": self.failed,
+            "tolerance": self.tolerance,
+            "num_qubits": self.num_qubits,
+        }
+
+
+def _states(
+    planner: Planner,
+    plugins: LoadedPlugins,
+    workloads: list[Workload],
+    settings: Mapping[str, Any],
+) -> Any:
+    return PreparedPlan(planner.plan(dict(settings)), plugins, workloads).first_round()
+
+
+def _compare(
+    planner: Planner,
+    plugins: LoadedPlugins,
+    workloads: list[Workload],
+    reference: Mapping[str, Any],
+    candidate: Mapping[str, Any],
+) -> tuple[float | None, str]:
+    """Worst infidelity between two settings' states, or ``None`` and why it failed."""
+    try:
+        expected = _states(planner, plugins, workloads, reference)
+    except Exception as exc:
+        return None, f"could not be checked, the current settings fail here: {exc}"
+    try:
+        found = _states(planner, plugins, workloads, candidate)
+    except Exception as exc:  # a setting that breaks the suite must not be applied
+        return None, f"fails on this host: {type(exc).__name__}: {exc}"
+    return max_infidelity(expected, found), ""
+
+
+def check_results(
+    current: Mapping[str, Any],
+    shared: Mapping[str, Any],
+    *,
+    plugins: LoadedPlugins,
+    changes_results: Callable[[str], bool],
+    num_qubits: int = 8,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ResultCheck:
+    """Run the quick suite with ``current`` and with ``current`` updated by ``shared``.
+
+    Settings of the backend that would run are checked together; options of
+    another installed backend are checked on that backend; anything else is
+    not run, and is refused when ``changes_results(key)`` says it could
+    change numerical results.
+    """
+    planner = Planner(plugins, num_qubits)
+    workloads = build_suite(num_qubits, "quick")
+    result = ResultCheck(tolerance=tolerance, num_qubits=num_qubits)
+    merged = {**current, **shared}
+    groups: dict[str, dict[str, Any]] = {}
+    for key, value in shared.items():
+        try:
+            reason = planner.not_exercised(key, merged)
+        except Exception as exc:  # e.g. the shared backend is not installed
+            result.failed[key] = f"could not be checked on this host: {exc}"
+            continue
+        if reason is None:
+            groups.setdefault("", {})[key] = value
+            continue
+        backend = key[len(_BACKEND_PREFIX) :].split(".", 1)[0]
+        if key.startswith(_BACKEND_PREFIX) and backend in planner.backends:
+            groups.setdefault(backend, {})[key] = value
+        elif changes_results(key):
+            result.failed[key] = (
+                f"may change numerical results and could not be checked on this host ({reason})"
+            )
+        else:
+            result.unaffected[key] = reason
+    for backend, settings in sorted(groups.items()):
+        pinned = {BACKEND_KEY: backend} if backend else {}
+        worst, error = _compare(
+            planner, plugins, workloads, {**current, **pinned}, {**current, **settings, **pinned}
+        )
+        for key in settings:
+            if worst is None:
+                result.failed[key] = error
+            elif worst > tolerance:
+                result.failed[key] = (
+                    f"changes results on this host (infidelity {worst:.1e} > {tolerance:.0e})"
+                )
+            else:
+                result.passed[key] = worst
+    return result
 
 
 @dataclass(frozen=True)
@@ -54,17 +178,13 @@ def verify_settings(
     current: Mapping[str, Any],
     shared: Mapping[str, Any],
     *,
-    plugins: LoadedPlugins | None = None,
+    plugins: LoadedPlugins,
     num_qubits: int = 10,
     rounds: int = 6,
     min_gain: float = 0.03,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> Verification:
     """Time ``current`` against ``current`` updated with ``shared``, ``rounds`` times each."""
-    if plugins is None:
-        from qdframe.plugins import default_plugins
-
-        plugins = default_plugins()
     planner = Planner(plugins, num_qubits)
     workloads = build_suite(num_qubits, "quick")
     current_plan = PreparedPlan(planner.plan(dict(current)), plugins, workloads)

@@ -19,15 +19,17 @@ from qdframe.network.server.problems import PROBLEM_MEDIA_TYPE, install_problem_
 from qdframe.network.server.routes import router
 from qdframe.network.server.settings import ServerSettings
 from qdframe.network.server.state import ServerState
+from qdframe.network.server.systems import accepted_system_types
 from qdframe.network.whitelist import Whitelist
 
 __all__ = ["create_app"]
 
 _DESCRIPTION = """\
 Installations share the qdframe settings that made their workloads fastest on
-their hardware. Contributions are anonymous (a random install token, no host
-name, user name or address); the server stores no IP address.
-Errors are `application/problem+json` (RFC 9457).
+their hardware. Contributions are anonymous (an identity this server issued at
+registration, no host name, user name or address); the server stores no IP
+address. A contribution needs `Authorization: Bearer <token>` from
+`POST /api/network/register`. Errors are `application/problem+json` (RFC 9457).
 """
 
 
@@ -40,7 +42,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     resolved = settings if settings is not None else ServerSettings()
     if __version__ not in resolved.whitelists:
         # The server's own version accepts what its plugins declare.
-        whitelists = {**resolved.whitelists, __version__: Whitelist.from_plugins()}
+        from qdframe.plugins import default_plugins
+
+        whitelists = {**resolved.whitelists, __version__: Whitelist.from_plugins(default_plugins())}
         resolved = dataclasses.replace(resolved, whitelists=whitelists)
 
     @asynccontextmanager
@@ -78,6 +82,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
             )
             _document_problems(schema)
             _document_whitelists(schema, resolved.whitelists)
+            _document_identities(schema, accepted_system_types(resolved.system_types))
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -148,3 +153,27 @@ def _document_whitelists(schema: dict[str, Any], whitelists: Mapping[str, Whitel
         workloads["additionalProperties"] = per_workload
         variants.append(variant)
     components["ContributionIn"] = variants[0] if len(variants) == 1 else {"oneOf": variants}
+
+
+def _document_identities(schema: dict[str, Any], system_types: frozenset[str]) -> None:
+    """Declare the bearer identity contributions need and the system types accepted."""
+    components = schema["components"]
+    components.setdefault("securitySchemes", {})["identity"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token POST /api/network/register issued to this installation.",
+    }
+    contribute = schema["paths"].get("/api/network/contribute", {}).get("post")
+    if contribute is not None:
+        contribute["security"] = [{"identity": []}]
+        contribute["parameters"] = [
+            p for p in contribute.get("parameters", []) if p.get("name") != "Authorization"
+        ]
+    contribution = components["schemas"].get("ContributionIn", {})
+    for variant in contribution.get("oneOf", [contribution]):
+        if "properties" in variant:
+            variant["properties"]["system_type"] = {
+                "type": "string",
+                "enum": sorted(system_types),
+                "description": "HAL profile id or generic type this server accepts.",
+            }

@@ -25,6 +25,9 @@ from qdframe.network.schemas import (
     FieldError,
     HealthResponse,
     NetworkStatus,
+    RegistrationChallenge,
+    RegistrationIn,
+    RegistrationResponse,
     Servers,
     SharedOptimizationsResponse,
     StatusResponse,
@@ -32,11 +35,13 @@ from qdframe.network.schemas import (
     SystemOptimization,
 )
 from qdframe.network.server.dashboard import CONTENT_SECURITY_POLICY, render_dashboard
+from qdframe.network.server.identities import RegistrationError
 from qdframe.network.server.problems import ProblemError
 from qdframe.network.server.state import ServerState
+from qdframe.network.server.storage import record_installation
 from qdframe.network.server.writer import PendingWrite
 
-__all__ = ["router"]
+__all__ = ["MAX_PAGE_SIZE", "router"]
 
 router = APIRouter()
 
@@ -45,6 +50,9 @@ _SYSTEM_PATTERN = r"^[a-z0-9][a-z0-9_.\-]{0,63}$"
 _VERSION_PATTERN = r"^[0-9][0-9A-Za-z.+!\-]{0,31}$"
 _KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
 _MAX_ERRORS = 20
+#: Most entries one page of a list response carries.
+MAX_PAGE_SIZE = 500
+_MAX_OFFSET = 1_000_000
 
 SystemTypeQuery = Annotated[
     str | None,
@@ -53,6 +61,20 @@ SystemTypeQuery = Annotated[
 VersionQuery = Annotated[
     str | None,
     Query(pattern=_VERSION_PATTERN, description="qdframe version; the server's own by default."),
+]
+LimitQuery = Annotated[
+    int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Entries per page (1 to {MAX_PAGE_SIZE}).")
+]
+OffsetQuery = Annotated[
+    int, Query(ge=0, le=_MAX_OFFSET, description="Entries to skip (from next_offset).")
+]
+AuthorizationHeader = Annotated[
+    str | None,
+    Header(
+        alias="Authorization",
+        max_length=256,
+        description="`Bearer <token>` from POST /api/network/register.",
+    ),
 ]
 
 
@@ -82,19 +104,25 @@ def _json(body: bytes | str, status: int = 200, headers: dict[str, str] | None =
     tags=["optimizations"],
 )
 async def shared_optimizations(
-    request: Request, system_type: SystemTypeQuery = None, qdframe_version: VersionQuery = None
+    request: Request,
+    system_type: SystemTypeQuery = None,
+    qdframe_version: VersionQuery = None,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
 ) -> Response:
-    """Every published system type of one qdframe version, and the entry for ``system_type``."""
+    """A page of the published system types of a qdframe version, and ``system_type``'s entry."""
     state = _state(request)
     version = qdframe_version or state.version
-    key = ("shared", version, system_type, state.view.generation)
+    key = ("shared", version, system_type, limit, offset, state.view.generation)
     cached = state.responses.get(key)
     if isinstance(cached, bytes):
         return _json(cached)
     published = state.view.published(version)
+    page = published[offset : offset + limit]
+    following = offset + limit
     body = (
         SharedOptimizationsResponse(
-            available_optimizations=published,
+            available_optimizations=page,
             recommended_for_system=(
                 state.view.system(version, system_type) if system_type is not None else None
             ),
@@ -103,6 +131,10 @@ async def shared_optimizations(
             current_system_type=system_type,
             qdframe_version=version,
             min_contributors=state.settings.min_contributors,
+            total_available=len(published),
+            offset=offset,
+            limit=limit,
+            next_offset=following if following < len(published) else None,
         )
         .model_dump_json()
         .encode()
@@ -192,6 +224,22 @@ def _body_hash(contribution: ContributionIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _system_type_errors(state: ServerState, contribution: ContributionIn) -> list[FieldError]:
+    if contribution.system_type in state.system_types:
+        return []
+    examples = ", ".join(sorted(state.system_types)[:5])
+    return [
+        FieldError(
+            loc=["body", "system_type"],
+            msg=f"system type {contribution.system_type!r} is not known to this server; "
+            f"accepted: the {len(state.system_types)} HAL profile ids and generic types "
+            f"(e.g. {examples}; see `qdframe hal profiles`) and those the operator adds "
+            "with --system-type",
+            type="unknown_system_type",
+        )
+    ]
+
+
 def _whitelist_errors(state: ServerState, contribution: ContributionIn) -> list[FieldError]:
     whitelist = state.whitelists.get(contribution.qdframe_version)
     if whitelist is None:
@@ -220,6 +268,91 @@ def _whitelist_errors(state: ServerState, contribution: ContributionIn) -> list[
     return errors
 
 
+def _authorize(state: ServerState, authorization: str | None, contribution: ContributionIn) -> None:
+    """Refuse a contribution that does not come from an identity this server issued."""
+    token = state.issuer.bearer(authorization)
+    install_id = state.issuer.verify(token) if token is not None else None
+    if install_id is None:
+        detail = (
+            "contributions need an identity this server issued: register with "
+            "POST /api/network/register and send `Authorization: Bearer <token>`"
+            if token is None
+            else "the identity token was not issued by this server; register again"
+        )
+        raise ProblemError(
+            401, detail, slug="identity-required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if contribution.install_token != install_id:
+        raise ProblemError(
+            403,
+            "install_token must be the install id of the identity in the Authorization header",
+            slug="identity-mismatch",
+        )
+
+
+def _client_address(request: Request) -> str:
+    # Only a rate-limit key: held in memory for the limit's window, never stored or logged.
+    return request.client.host if request.client is not None else "unknown"
+
+
+@router.get(
+    "/api/network/register",
+    response_model=RegistrationChallenge,
+    summary="A challenge to solve before registering an installation",
+    tags=["identities"],
+)
+async def registration_challenge(request: Request) -> Response:
+    """A signed challenge with the proof-of-work difficulty this server asks."""
+    found = _state(request).issuer.challenge()
+    body = RegistrationChallenge(
+        challenge=found.challenge,
+        difficulty_bits=found.difficulty_bits,
+        expires_at=found.expires_at,
+    )
+    return _json(body.model_dump_json(), headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/api/network/register",
+    response_model=RegistrationResponse,
+    summary="Register an installation: a solved challenge for a signed identity",
+    tags=["identities"],
+    responses={
+        403: {"description": "Challenge forged or expired, or the proof of work is wrong"},
+        413: {"description": "Request body too large"},
+        429: {"description": "Too many registrations from this address"},
+        503: {"description": "Storage unavailable; retry later"},
+    },
+)
+async def register(request: Request, registration: RegistrationIn) -> Response:
+    """Issue an identity; registrations are limited per client address."""
+    state = _state(request)
+    wait = state.registration_limiter.acquire(_client_address(request))
+    if wait > 0:
+        retry = state.registration_limiter.retry_after(wait)
+        raise ProblemError(
+            429,
+            f"too many registrations from this address; retry in {retry} s",
+            slug="registration-rate-limited",
+            headers={"Retry-After": str(retry)},
+        )
+    try:
+        install_id = state.issuer.register(registration.challenge, registration.nonce)
+    except RegistrationError as exc:
+        raise ProblemError(403, str(exc), slug="registration-refused") from None
+    try:
+        await run_in_threadpool(record_installation, state.engine, install_id)
+    except Exception as exc:
+        raise ProblemError(
+            503,
+            "the identity could not be stored; retry later",
+            slug="storage-unavailable",
+            headers={"Retry-After": "5"},
+        ) from exc
+    body = RegistrationResponse(install_token=install_id, token=state.issuer.token(install_id))
+    return _json(body.model_dump_json(), headers={"Cache-Control": "no-store"})
+
+
 def _idempotency_conflict(key: str) -> ProblemError:
     return ProblemError(
         422,
@@ -235,14 +368,17 @@ def _idempotency_conflict(key: str) -> ProblemError:
     summary="Contribute one tuning result",
     tags=["network"],
     responses={
+        401: {"description": "No identity, or one this server did not issue; register again"},
+        403: {"description": "install_token is not the identity of the Authorization header"},
         413: {"description": "Request body too large"},
-        429: {"description": "Too many contributions from this installation"},
+        429: {"description": "Too many contributions from this installation, or in all"},
         503: {"description": "Storage unavailable; retry later"},
     },
 )
 async def contribute(
     request: Request,
     contribution: ContributionIn,
+    authorization: AuthorizationHeader = None,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -252,8 +388,9 @@ async def contribute(
         ),
     ] = None,
 ) -> Response:
-    """Store a contribution; settings must be in the whitelist of its qdframe version."""
+    """Store a contribution of an issued identity; settings must be in its version's whitelist."""
     state = _state(request)
+    _authorize(state, authorization, contribution)
     body_hash = _body_hash(contribution)
     if idempotency_key is not None:
         remembered = state.remembered(idempotency_key)
@@ -270,11 +407,24 @@ async def contribute(
             slug="rate-limited",
             headers={"Retry-After": str(retry)},
         )
-    errors = _whitelist_errors(state, contribution)
+    errors = _system_type_errors(state, contribution) + _whitelist_errors(state, contribution)
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        slug = "system-type-not-allowed" if errors[0].type == "unknown_system_type" else None
         raise ProblemError(
-            422, errors[0].msg + more, slug="settings-not-allowed", errors=errors[:_MAX_ERRORS]
+            422,
+            errors[0].msg + more,
+            slug=slug or "settings-not-allowed",
+            errors=errors[:_MAX_ERRORS],
+        )
+    wait = state.global_limiter.acquire("*")
+    if wait > 0:
+        retry = state.global_limiter.retry_after(wait)
+        raise ProblemError(
+            429,
+            f"this server takes no more contributions right now; retry in {retry} s",
+            slug="server-busy",
+            headers={"Retry-After": str(retry)},
         )
     energy = contribution.energy_savings
     response = ContributeResponse(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 
 from qdframe._version import __version__
+from qdframe.network.server.identities import IdentityIssuer
 from qdframe.network.server.ratelimit import RateLimiter
 from qdframe.network.server.settings import ServerSettings
 from qdframe.network.server.storage import (
@@ -18,9 +20,11 @@ from qdframe.network.server.storage import (
     create_database_engine,
     default_database_url,
     iter_contributions,
+    load_or_create_secret,
     prune_idempotency,
     upgrade_schema,
 )
+from qdframe.network.server.systems import accepted_system_types
 from qdframe.network.server.view import AggregatedView
 from qdframe.network.server.writer import Writer
 from qdframe.network.whitelist import Whitelist
@@ -70,9 +74,17 @@ class ServerState:
         self.dialect = self.engine.dialect.name
         self.view = AggregatedView(settings.min_contributors)
         self.limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst)
+        self.global_limiter = RateLimiter(settings.global_rate_per_minute, settings.global_burst)
+        self.registration_limiter = RateLimiter(
+            settings.registration_per_hour / 60.0, settings.registration_burst
+        )
+        self.system_types = accepted_system_types(settings.system_types)
+        self._issuer: IdentityIssuer | None = None
         whitelists = dict(settings.whitelists)
         if self.version not in whitelists:
-            whitelists[self.version] = Whitelist.from_plugins()
+            from qdframe.plugins import default_plugins
+
+            whitelists[self.version] = Whitelist.from_plugins(default_plugins())
         self.whitelists: dict[str, Whitelist] = whitelists
         self.writer = Writer(self.engine, self.view.add)
         self.responses = _LRU(1024)
@@ -86,6 +98,10 @@ class ServerState:
     # ------------------------------------------------------------ lifecycle
     def open(self) -> None:
         upgrade_schema(self.engine)
+        secret = self.settings.identity_secret or load_or_create_secret(
+            self.engine, "identity", lambda: secrets.token_hex(32)
+        )
+        self._issuer = IdentityIssuer(secret.encode(), difficulty_bits=self.settings.pow_bits)
         self.view.add(iter_contributions(self.engine))
         self.writer.start()
         self._refresher.start()
@@ -121,6 +137,12 @@ class ServerState:
                     prune_idempotency(self.engine, self.settings.idempotency_ttl_s)
             except Exception as exc:  # the database may be briefly unreachable
                 _log.warning("refreshing from the database failed: %s", exc)
+
+    @property
+    def issuer(self) -> IdentityIssuer:
+        if self._issuer is None:
+            raise RuntimeError("the server state is not open")
+        return self._issuer
 
     # ------------------------------------------------------------ operations
     def pull(self, *, min_interval_s: float = 0.0) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,12 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    false,
     func,
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 
 from qdframe.errors import ConfigError
 from qdframe.network.aggregation import Record
@@ -47,14 +48,19 @@ __all__ = [
     "checkpoint",
     "contributions",
     "contributions_by_id",
+    "count_installations",
     "count_rows",
     "create_database_engine",
     "default_database_url",
     "idempotency_keys",
     "ids_above",
+    "installations",
     "iter_contributions",
+    "load_or_create_secret",
     "metadata",
     "prune_idempotency",
+    "record_installation",
+    "server_secrets",
     "upgrade_schema",
 ]
 
@@ -76,6 +82,9 @@ contributions = Table(
     Column("quantum_advantage", Boolean, nullable=False),
     Column("settings", Text, nullable=False),
     Column("workloads", Text, nullable=False),
+    # Whether install_token is an identity this server issued; rows stored
+    # before identities existed are kept but never counted.
+    Column("verified", Boolean, nullable=False, server_default=false()),
     Index("ix_contributions_version_system", "qdframe_version", "system_type"),
     Index("ix_contributions_token", "install_token"),
 )
@@ -92,6 +101,22 @@ idempotency_keys = Table(
 )
 
 
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+installations = Table(
+    "installations",
+    metadata,
+    Column("install_id", String(32), primary_key=True),
+    Column("issued_at", Float, nullable=False),
+)
+
+
 @dataclass(frozen=True)
 class StoredContribution:
     """A contribution row, with what the view needs."""
@@ -100,6 +125,7 @@ class StoredContribution:
     qdframe_version: str
     system_type: str
     record: Record
+    verified: bool = True
 
 
 def default_database_url() -> str:
@@ -208,6 +234,7 @@ def _record_from_row(row: Any) -> StoredContribution:
         id=int(row.id),
         qdframe_version=row.qdframe_version,
         system_type=row.system_type,
+        verified=bool(row.verified),
         record=Record(
             token=row.install_token,
             savings=float(row.savings),
@@ -296,3 +323,50 @@ def prune_idempotency(engine: Engine, ttl_s: float) -> int:
             idempotency_keys.delete().where(idempotency_keys.c.created_at < cutoff)
         )
     return int(result.rowcount or 0)
+
+
+def load_or_create_secret(engine: Engine, name: str, make: Callable[[], str]) -> str:
+    """The secret stored under ``name``, created with ``make()`` on first use.
+
+    Several processes starting at once on one database agree: the first
+    insert wins and the others read it back.
+    """
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(server_secrets.c.value).where(server_secrets.c.name == name)
+        ).scalar()
+    if found is not None:
+        return str(found)
+    try:
+        connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        with connection, connection.begin():
+            connection.execute(
+                server_secrets.insert().values(name=name, value=make(), created_at=time.time())
+            )
+    except IntegrityError:
+        pass  # another process stored one first
+    with engine.connect() as connection:
+        return str(
+            connection.execute(
+                select(server_secrets.c.value).where(server_secrets.c.name == name)
+            ).scalar_one()
+        )
+
+
+def record_installation(engine: Engine, install_id: str) -> bool:
+    """Remember an issued identity; ``False`` when it was issued before."""
+    try:
+        connection = engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+        with connection, connection.begin():
+            connection.execute(
+                installations.insert().values(install_id=install_id, issued_at=time.time())
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def count_installations(engine: Engine) -> int:
+    """How many identities were issued."""
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(installations)).scalar_one())

@@ -69,6 +69,8 @@ class AggregatedView:
                     continue
                 self._seen.add(row.id)
                 self._total += 1
+                if not row.verified:
+                    continue  # stored before identities were issued: never counted
                 group = (row.qdframe_version, row.system_type)
                 self._records[group].append(row.record)
                 self._tokens[row.qdframe_version].add(row.record.token)
@@ -124,6 +126,11 @@ class AggregatedView:
     def total_contributors(self, version: str) -> int:
         with self._lock:
             return len(self._tokens.get(version, ()))
+
+    def unverified_count(self) -> int:
+        """Stored contributions that count for nothing (made before identities)."""
+        with self._lock:
+            return self._total - sum(len(r) for r in self._records.values())
 
     def published(self, version: str) -> list[SystemOptimization]:
         """Every published system of ``version``, sorted by system type."""
