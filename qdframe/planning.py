@@ -21,6 +21,7 @@ from qdframe.allocation import Allocation, AllocationProblem, GateArray, normali
 from qdframe.circuits import load_circuit
 from qdframe.cost import CostReport, evaluate
 from qdframe.errors import ConfigError, ResourceError
+from qdframe.sizing import check_capacity
 from qdframe.topology import Topology, build_topology
 
 if TYPE_CHECKING:
@@ -127,13 +128,17 @@ def make_plan(
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
+    source = _as_circuit(circuit)
     mark = time.perf_counter()
     if topology is None:
+        # A circuit that cannot fit is the first problem to name, before any
+        # complaint about the topology's shape.
+        block = config.distributed
+        check_capacity(source.num_qubits, block.num_nodes, block.qubits_per_node)
         topology = build_topology(config, plugins=loaded)
     timings["topology"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    source = _as_circuit(circuit)
     normalised: QuantumCircuit | None
     if isinstance(source, GateArray):
         normalised, gates, label = None, source, "gate-array"

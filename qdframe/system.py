@@ -16,7 +16,6 @@ they started.
 
 from __future__ import annotations
 
-import math
 import secrets
 import time
 import uuid
@@ -43,11 +42,13 @@ __all__ = ["DistributedSystem", "RunResult", "default_config_for"]
 
 
 def default_config_for(num_qubits: int) -> SystemConfig:
-    """The configuration used when none is given: a 4-node ring that holds the circuit."""
-    per_node = max(1, math.ceil(num_qubits / 4))
-    return SystemConfig.model_validate(
-        {"distributed": {"num_nodes": 4, "qubits_per_node": per_node, "network_topology": "ring"}}
-    )
+    """The configuration used when none is given: a 4-node ring that holds the circuit.
+
+    See :mod:`qdframe.sizing` for how a partly given network is completed.
+    """
+    from qdframe.sizing import sized_config
+
+    return sized_config(None, num_qubits)
 
 
 @dataclass
@@ -94,9 +95,10 @@ class RunResult:
 class DistributedSystem:
     """Plans and runs circuits on a network of quantum processors.
 
-    :param config: the system configuration; without one, each circuit runs
-        on a 4-node ring of nodes just large enough for it, on the default
-        backend with the local executor.
+    :param config: the system configuration; without one (or when it leaves
+        the network size unset), each circuit runs on a 4-node ring of nodes
+        just large enough for it, on the default backend with the local
+        executor.
     :param plugins: the plugin set to use; loaded from entry points (minus
         ``[integration] disabled_plugins``) when omitted.
     """
@@ -176,8 +178,17 @@ class DistributedSystem:
     # ---------------------------------------------------------------- planning
 
     def config_for(self, circuit: QuantumCircuit) -> SystemConfig:
-        """The configuration a circuit runs with (the default ring when none was given)."""
-        return self.config if self._explicit else default_config_for(circuit.num_qubits)
+        """The configuration a circuit runs with.
+
+        A network size the configuration leaves unset is filled in for the
+        circuit (:mod:`qdframe.sizing`): without one, a 4-node ring of nodes
+        just large enough for it.
+
+        :raises CapacityError: the configured network cannot hold the circuit.
+        """
+        from qdframe.sizing import sized_config
+
+        return sized_config(self.config, circuit.num_qubits)
 
     def plan(self, circuit: QuantumCircuit | str | Path, *, seed: int | None = None) -> Plan:
         """Allocate the circuit's qubits to nodes and price the result.

@@ -17,6 +17,7 @@ from qdframe.config import config_from_mapping
 from qdframe.errors import CapacityError, RegistryError
 from qdframe.families import qft_no_swaps
 from qdframe.planning import make_plan
+from qdframe.plugins import load_plugins
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -45,7 +46,7 @@ def _config(**distributed: object):  # type: ignore[no-untyped-def]
 
 def test_make_plan_reports_allocation_cost_and_reason() -> None:
     config = _config(num_nodes=2, qubits_per_node=4, network_topology="all_to_all")
-    plan = make_plan(qft_no_swaps(8), config, seed=0, time_budget_s=2)
+    plan = make_plan(qft_no_swaps(8), config, plugins=load_plugins(), seed=0, time_budget_s=2)
     # The QFT on 2 x 4: each high qubit's sweep crosses once -> 4 ebits.
     assert plan.ebits == 4
     assert plan.allocator == "temporal"
@@ -66,7 +67,7 @@ def test_make_plan_with_a_named_allocator_and_a_gate_array() -> None:
         num_nodes=4, qubits_per_node=2, network_topology="ring", allocator="sequential"
     )
     gates = GateArray.from_pairs(8, np.array([[0, 7], [1, 2]]))
-    plan = make_plan(gates, config)
+    plan = make_plan(gates, config, plugins=load_plugins())
     assert plan.circuit is None and plan.allocator == "sequential"
     assert plan.reason == "sequential: set in the configuration"
     # Nodes fill in breadth-first order 0, 1, 3, 2 (two qubits each), so
@@ -79,7 +80,7 @@ def test_make_plan_with_a_named_allocator_and_a_gate_array() -> None:
 def test_make_plan_capacity_error_names_both_numbers() -> None:
     config = _config(num_nodes=2, qubits_per_node=3, network_topology="all_to_all")
     with pytest.raises(CapacityError, match=r"needs 8 qubits.*only 6 data qubits"):
-        make_plan(qft_no_swaps(8), config)
+        make_plan(qft_no_swaps(8), config, plugins=load_plugins())
 
 
 def test_unknown_allocator_is_a_registry_error() -> None:
@@ -87,7 +88,7 @@ def test_unknown_allocator_is_a_registry_error() -> None:
         num_nodes=2, qubits_per_node=4, network_topology="all_to_all", allocator="magic"
     )
     with pytest.raises(RegistryError, match="unknown allocator 'magic'"):
-        make_plan(qft_no_swaps(8), config)
+        make_plan(qft_no_swaps(8), config, plugins=load_plugins())
 
 
 def test_cli_json_output(qft8: Path) -> None:
@@ -126,8 +127,14 @@ def test_cli_text_output_with_a_config_file(qft8: Path) -> None:
         _app(), ["plan", str(qft8), "--config", str(EXAMPLES / "ring4.toml")]
     )
     assert result.exit_code == 0, result.output
-    for word in ("ebits", "swaps", "classical bits", "allocator", "why", "ring"):
+    for word in ("ebits", "swaps", "classical bits", "allocator", "ring"):
         assert word in result.output
+    assert "why" not in result.output
+    explained = CliRunner().invoke(
+        _app(), ["plan", str(qft8), "--config", str(EXAMPLES / "ring4.toml"), "--explain"]
+    )
+    assert explained.exit_code == 0, explained.output
+    assert "why" in explained.output
 
 
 def test_cli_capacity_error_exits_2(qft8: Path) -> None:

@@ -66,6 +66,9 @@ def _install_groups() -> None:
         app.add_typer(module.app, name=name)
     for module_name in _COMMAND_MODULES:
         importlib.import_module(module_name).register(app)
+    from qdframe.cli._help import hide_flag_metavars
+
+    hide_flag_metavars(app)
 
 
 _install_groups()

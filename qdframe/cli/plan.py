@@ -14,7 +14,7 @@ from qdframe.cli._output import command_errors, console, print_json
 __all__ = ["plan_command", "register"]
 
 
-def _print_text(summary: dict[str, Any], show_nodes: bool) -> None:
+def _print_text(summary: dict[str, Any], show_nodes: bool, explain: bool = False) -> None:
     cost = summary["cost"]
     topo = summary["topology"]
     circuit = summary["circuit"]
@@ -33,7 +33,8 @@ def _print_text(summary: dict[str, Any], show_nodes: bool) -> None:
         f"{topo['num_links']} links, diameter {topo.get('diameter', '?')}",
     )
     table.add_row("allocator", summary["allocator"])
-    table.add_row("why", summary["reason"])
+    if explain:
+        table.add_row("why", summary["reason"])
     table.add_row(
         "ebits",
         f"{cost['ebits']} ({cost['cat_ebits']} cat-entanglement in "
@@ -74,6 +75,9 @@ _NO_MIGRATION_OPTION = typer.Option(
     False, "--no-migration", help="Keep every qubit on one node (no teleportation)."
 )
 _JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+_EXPLAIN_OPTION = typer.Option(
+    False, "--explain", help="Also say why the allocator was chosen and how it searched."
+)
 
 
 @command_errors
@@ -89,14 +93,20 @@ def plan_command(
     time_budget: float = _BUDGET_OPTION,
     no_migration: bool = _NO_MIGRATION_OPTION,
     json_output: bool = _JSON_OPTION,
+    explain: bool = _EXPLAIN_OPTION,
 ) -> None:
     """Allocate CIRCUIT's qubits to nodes and report ebits, swaps and classical bits.
 
-    Exit code 2 when the network holds fewer qubits than the circuit or an
-    input is invalid.
+    Without --config or network options the circuit is planned on the
+    default network: 4 nodes on a ring, each just large enough for it;
+    --nodes or --qubits-per-node alone sizes the other. Exit code 2 when the
+    network holds fewer qubits than the circuit or an input is invalid.
     """
+    from qdframe.circuits import load_circuit
     from qdframe.config import load_config
     from qdframe.planning import make_plan
+    from qdframe.plugins import default_plugins
+    from qdframe.sizing import sized_config
 
     config = config_from_options(
         config_file,
@@ -108,9 +118,12 @@ def plan_command(
             "allocator": allocator,
         },
     ) or load_config(None)
+    source = load_circuit(circuit)
+    config = sized_config(config, source.num_qubits)
     plan = make_plan(
-        circuit,
+        source,
         config,
+        plugins=default_plugins(),
         seed=seed,
         time_budget_s=time_budget,
         allow_migration=not no_migration,
@@ -119,7 +132,7 @@ def plan_command(
     if json_output:
         print_json(summary)
     else:
-        _print_text(summary, show_nodes=plan.problem.num_qubits <= 256)
+        _print_text(summary, show_nodes=plan.problem.num_qubits <= 256, explain=explain)
 
 
 def register(app: typer.Typer) -> None:
