@@ -8,10 +8,10 @@ from qiskit.circuit import CircuitInstruction
 
 from qdframe.allocation import Allocation
 from qdframe.distribute import DistributedProgram, compile_distributed, plan_from_allocation
-from qdframe.errors import ConfigError, DistributionError
+from qdframe.errors import ConfigError, DistributionError, ResourceError
 from qdframe.families import qft_no_swaps
 from qdframe.topology import Topology
-from qdframe.verification import verify
+from qdframe.verification import false_accept_bound, verify
 
 
 def ring(k: int, data: int) -> Topology:
@@ -49,7 +49,8 @@ def test_qft8_on_a_ring_of_four_verifies_exactly() -> None:
     program = compile_distributed(circuit, plan)
     result = verify(circuit, program)
     assert result.verified and result.method == "exact-state"
-    assert result.details["fidelity"] == pytest.approx(1.0, abs=1e-12)
+    assert "every input state" in result.proved
+    assert result.details["histories"] == 1
     assert result.distance <= result.bound
     # The circuit alone carries its layout.
     assert verify(circuit, program.to_circuit()).verified
@@ -128,3 +129,74 @@ def test_bad_requests_are_refused_clearly() -> None:
         verify(QuantumCircuit(4), program)
     with pytest.raises(DistributionError, match="cannot verify"):
         verify(circuit, "not a program")  # type: ignore[arg-type]
+
+
+def test_a_qft_with_a_wrong_angle_is_caught_although_zero_hides_it() -> None:
+    # QFT applied to |0...0> is indifferent to every CP angle: only a check on
+    # every input can tell these apart.
+    circuit = qft_no_swaps(6)
+    plan = plan_from_allocation(circuit, ring(3, 2), Allocation.static([0, 0, 1, 1, 2, 2]))
+    program = compile_distributed(circuit, plan)
+    changed = circuit.copy_empty_like()
+    done = False
+    for instruction in circuit.data:
+        if not done and instruction.operation.name == "cp":
+            op = instruction.operation.copy()
+            op.params = [float(op.params[0]) + 0.7]
+            instruction = CircuitInstruction(op, instruction.qubits, instruction.clbits)
+            done = True
+        changed.append(instruction)
+    for method in ("exact", "random-inputs"):
+        result = verify(changed, program, method=method)
+        assert not result.verified, method
+        assert result.distance > 0.05
+        assert verify(circuit, program, method=method).verified
+
+
+def test_random_inputs_state_their_guarantee() -> None:
+    circuit, program = small_program()
+    result = verify(circuit, program, method="random-inputs", inputs=5, seed=9)
+    assert result.verified and result.method == "random-inputs"
+    assert result.details["inputs"] == 5 and "5 Haar-random" in result.proved
+    bound = result.details["false_accept_bound"]
+    assert bound == false_accept_bound(5, 0.01, result.bound, 8)
+    assert 0 < bound < 1
+    broken = without_first(program.to_circuit(), "if_else")
+    assert not verify(circuit, broken, method="random-inputs", inputs=2).verified
+
+
+def test_false_accept_bound_shrinks_with_inputs_and_dimension() -> None:
+    one = false_accept_bound(1, 0.1, 1e-6)
+    assert 0 < one < 1
+    assert false_accept_bound(4, 0.1, 1e-6) == pytest.approx(one**4)
+    # The Chebyshev bound over a large input space is far smaller.
+    assert false_accept_bound(1, 0.1, 1e-6, 1 << 12) < one / 10
+    with pytest.raises(ConfigError, match="tau < epsilon / 2"):
+        false_accept_bound(1, 0.1, 0.1)
+
+
+def test_limits_are_refused_or_fall_back() -> None:
+    circuit, program = small_program()
+    with pytest.raises(ResourceError, match="limit 5"):
+        verify(circuit, program, method="exact", max_exact_qubits=5)
+    # auto moves on to the randomised method and says why.
+    result = verify(circuit, program, max_exact_qubits=7)
+    assert result.method == "random-inputs" and result.verified
+    result = verify(circuit, program, max_exact_qubits=2, shots=500)
+    assert result.method == "sampled" and "skipped" in result.details
+
+
+def test_final_measurements_are_compared_as_the_state_before_them() -> None:
+    circuit, _ = small_program()
+    measured = circuit.copy()
+    measured.measure_all()
+    plan = plan_from_allocation(measured, ring(3, 1), Allocation.static([0, 1, 2]))
+    distributed = compile_distributed(measured, plan)
+    result = verify(measured, distributed)
+    assert result.verified and result.method == "exact-state"
+    assert result.details["final_measurements"] == "compared as the state before them"
+    # A phase before the measurement is a different channel before it: rejected.
+    phased = circuit.copy()
+    phased.z(0)
+    phased.measure_all()
+    assert not verify(phased, distributed).verified
