@@ -97,7 +97,9 @@ def circuit_case(
     ebits: dict[str, int] = {}
     started = time.perf_counter()
     for name, variant in variants.items():
-        plan = make_plan(variant, config, seed=plan_seed, time_budget_s=budget)
+        plan = make_plan(
+            variant, config, plugins=default_plugins(), seed=plan_seed, time_budget_s=budget
+        )
         ebits[name] = plan.cost.ebits
     return {
         "family": family,
@@ -124,7 +126,13 @@ def _random_links(topology: Topology, rng: np.random.Generator) -> dict[tuple[in
 def route_case(shape: str, k: int, n: int, seed: int, budget: float) -> dict[str, Any]:
     """Route choice on a network of unequal links, for a QFT on ``n`` qubits."""
     config = _config(n, k, shape)
-    plan = make_plan(family_circuit("qft", n, 0), config, seed=seed, time_budget_s=budget)
+    plan = make_plan(
+        family_circuit("qft", n, 0),
+        config,
+        plugins=default_plugins(),
+        seed=seed,
+        time_budget_s=budget,
+    )
     base = plan.problem.topology
     rng = np.random.default_rng(seed)
     uneven = Topology(

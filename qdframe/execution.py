@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -86,7 +86,8 @@ def marginal_counts(counts: dict[str, int], clbits: Sequence[int] | None) -> dic
 class BatchJob:
     """Runs one batch on a backend built in the worker, and checkpoints it.
 
-    Picklable, so process pools and Dask workers can run it.
+    Picklable, so process pools and Dask workers can run it; ``plugins`` is
+    the run's plugin set, which the worker builds the backend from.
     """
 
     circuit: QuantumCircuit
@@ -96,11 +97,12 @@ class BatchJob:
     run_dir: str | None
     compress: bool
     noise: NoiseModel | None = None
+    plugins: LoadedPlugins = field(kw_only=True)
 
     def __call__(self, batch: ShotBatch) -> dict[str, int]:
         from qdframe.backend import get_backend
 
-        backend = get_backend(self.backend, **self.backend_options)
+        backend = get_backend(self.backend, plugins=self.plugins, **self.backend_options)
         result = backend.run(self.circuit, shots=batch.shots, seed=batch.seed, noise=self.noise)
         assert not isinstance(result, list)
         counts = marginal_counts(result.counts, self.clbits)

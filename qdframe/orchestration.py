@@ -452,6 +452,7 @@ class Run:
             str(run_dir.path) if run_dir is not None else None,
             run_dir.compress if run_dir is not None else False,
             self.noise,
+            plugins=self.plugins,
         )
         started = time.perf_counter()
         counts, info = run_batches(

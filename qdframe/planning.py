@@ -89,7 +89,7 @@ def make_plan(
     circuit: QuantumCircuit | GateArray | str | os.PathLike[str],
     config: SystemConfig,
     *,
-    plugins: LoadedPlugins | None = None,
+    plugins: LoadedPlugins,
     seed: int | None = None,
     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
     allow_migration: bool = True,
@@ -122,9 +122,7 @@ def make_plan(
     :raises RegistryError: unknown topology or allocator name.
     :raises CircuitError: the circuit cannot be read or normalised.
     """
-    from qdframe.plugins import default_plugins
-
-    loaded = plugins if plugins is not None else default_plugins()
+    loaded = plugins
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -181,6 +179,8 @@ def make_plan(
     if name == "ensemble":
         # The [ensemble] block configures the ensemble allocator.
         options.setdefault("config", config.ensemble)
+        # Members named by the user may come from any plugin of this run.
+        options.setdefault("plugins", loaded)
         if executor is not None:
             options.setdefault("executor", executor)
     allocator = registry.get(name)(**options)

@@ -10,8 +10,12 @@ signature is reported by name and the others still load.
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
+import threading
+import types
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -92,15 +96,80 @@ class Registries:
         return registry
 
 
+@dataclass(frozen=True)
+class _ModuleRef:
+    """A plugin module given through the API, pickled by its import name."""
+
+    name: str
+
+    def load(self) -> types.ModuleType:
+        try:
+            return importlib.import_module(self.name)
+        except ImportError as exc:
+            raise RegistryError(
+                f"plugin module {self.name!r} given to load_plugins(plugins=...) cannot be "
+                f"imported in this process ({type(exc).__name__}: {exc}); a plugin set sent "
+                "to worker processes may hold only modules importable there (on sys.path "
+                "or installed) and picklable objects"
+            ) from exc
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    """How to build the same plugin set again in another process.
+
+    ``token`` names the set: a worker builds each set once and reuses it for
+    every job that carries the same token.
+    """
+
+    token: str
+    blocked: tuple[str, ...]
+    autoload: bool
+    given: tuple[tuple[str, object], ...]
+
+
+_REBUILT: dict[str, LoadedPlugins] = {}
+_REBUILT_LOCK = threading.Lock()
+
+
+def _rebuild(recipe: _Recipe) -> LoadedPlugins:
+    """The plugin set ``recipe`` describes, built at most once per process."""
+    with _REBUILT_LOCK:
+        found = _REBUILT.get(recipe.token)
+        if found is None:
+            given = [
+                (name, obj.load() if isinstance(obj, _ModuleRef) else obj)
+                for name, obj in recipe.given
+            ]
+            found = _build(recipe, given)
+            _REBUILT[recipe.token] = found
+        return found
+
+
 @dataclass
 class LoadedPlugins:
-    """A plugin manager together with what loaded, what failed and the registries."""
+    """A plugin manager together with what loaded, what failed and the registries.
+
+    A set built by :func:`load_plugins` pickles as the recipe that built it
+    (entry points on or off, blocked names, the plugins given through the API,
+    modules by import name), so jobs sent to process pools and Dask workers
+    carry the run's plugin set with them; a worker builds it once.
+    """
 
     manager: pluggy.PluginManager
     plugins: list[PluginInfo] = field(default_factory=list)
     failures: list[PluginFailure] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     _registries: Registries | None = None
+    _recipe: _Recipe | None = field(default=None, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, tuple[_Recipe]]:
+        if self._recipe is None:
+            raise TypeError(
+                "this LoadedPlugins was not built by qdframe.load_plugins, so it cannot be "
+                "sent to another process; build plugin sets with load_plugins()"
+            )
+        return _rebuild, (self._recipe,)
 
     @property
     def hook(self) -> Any:
@@ -271,14 +340,31 @@ def load_plugins(
         directly, optionally as ``(name, plugin)`` pairs.
     :returns: the plugin manager with the list of loaded and failed plugins.
     """
+    # Resolved here, so a worker rebuilds the same set whatever its environment says.
+    blocked = sorted({*disabled, *_env_disabled()})
+    use_entry_points = _env_autoload() if autoload is None else autoload
+    given = [_named(item) for item in plugins]
+    recipe = _Recipe(
+        uuid.uuid4().hex,
+        tuple(blocked),
+        use_entry_points,
+        tuple(
+            (name, _ModuleRef(p.__name__) if isinstance(p, types.ModuleType) else p)
+            for name, p in given
+        ),
+    )
+    return _build(recipe, given)
+
+
+def _build(recipe: _Recipe, given: Sequence[tuple[str, object]]) -> LoadedPlugins:
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
-    blocked = sorted({*disabled, *_env_disabled()})
-    loaded = LoadedPlugins(manager=manager, blocked=blocked)
+    blocked = list(recipe.blocked)
+    loaded = LoadedPlugins(manager=manager, blocked=blocked, _recipe=recipe)
     for name in blocked:
         manager.set_blocked(name)
 
-    if _env_autoload() if autoload is None else autoload:
+    if recipe.autoload:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = ep.dist.name if ep.dist is not None else "<unknown>"
             version = ep.dist.version if ep.dist is not None else "?"
@@ -300,16 +386,18 @@ def load_plugins(
                 continue
             _register(loaded, plugin, ep.name, dist, version)
 
-    for item in plugins:
-        if isinstance(item, tuple):
-            name, plugin = item
-        else:
-            plugin = item
-            name = getattr(plugin, "__name__", None) or type(plugin).__name__
+    for name, plugin in given:
         if manager.is_blocked(name):
             continue
         _register(loaded, plugin, name, "<api>", "")
     return loaded
+
+
+def _named(item: object | tuple[str, object]) -> tuple[str, object]:
+    if isinstance(item, tuple):
+        name, plugin = item
+        return str(name), plugin
+    return getattr(item, "__name__", None) or type(item).__name__, item
 
 
 @functools.cache

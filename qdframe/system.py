@@ -141,7 +141,7 @@ class DistributedSystem:
         configure_plugins(self.plugins, self.config)
         self._learner = LinkLearner(self.config.adaptive)
         if self.config.network.enabled:
-            self._network = _start_network_client(self.config)
+            self._network = _start_network_client(self.config, self.plugins)
             applied = getattr(self._network, "applied_config", None)
             if applied is not None and self._explicit:
                 # Shared settings apply only to whitelisted keys (see qdframe.network).
@@ -261,15 +261,19 @@ def new_run_id(name: str) -> str:
     return f"{stamp}-{safe}-{uuid.uuid4().hex[:6]}"
 
 
-def _start_network_client(config: SystemConfig) -> Any:
+def _start_network_client(config: SystemConfig, plugins: LoadedPlugins) -> Any:
     """Start the optimization-sharing client; a failure never stops the system."""
     import logging
 
     try:
         from qdframe.network.client import DistributedOptimizationNetwork
+        from qdframe.network.whitelist import Whitelist
     except ImportError as exc:  # the client needs only core packages, but be safe
         logging.getLogger(__name__).warning("optimization sharing unavailable: %s", exc)
         return None
-    client = DistributedOptimizationNetwork(config.network)
+    # Only settings this system's own plugins declare may be applied to it.
+    client = DistributedOptimizationNetwork(
+        config.network, whitelist=Whitelist.from_plugins(plugins)
+    )
     client.start(config)
     return client

@@ -594,7 +594,7 @@ def _check_distance_memory(num_nodes: int) -> None:
     )
 
 
-def build_topology(config: SystemConfig, *, plugins: LoadedPlugins | None = None) -> Topology:
+def build_topology(config: SystemConfig, *, plugins: LoadedPlugins) -> Topology:
     """Build the topology a configuration describes, through the topology registry.
 
     ``[distributed] topology_params`` are passed to the builder; a ``link``
@@ -603,11 +603,8 @@ def build_topology(config: SystemConfig, *, plugins: LoadedPlugins | None = None
     :raises RegistryError: the topology name is not registered.
     :raises ConfigError: the builder rejects the size or a parameter.
     """
-    from qdframe.plugins import default_plugins
-
-    loaded = plugins if plugins is not None else default_plugins()
     dist = config.distributed
-    builder = loaded.registries.topologies.get(dist.network_topology)
+    builder = plugins.registries.topologies.get(dist.network_topology)
     params = dict(dist.topology_params)
     link = LinkSpec.from_config(config.communication).with_overrides(params.pop("link", None))
     topology = builder(

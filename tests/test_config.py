@@ -13,6 +13,7 @@ from qdframe.config import (
     load_config,
 )
 from qdframe.errors import EXIT_USAGE, ConfigError
+from qdframe.plugins import load_plugins
 
 
 def test_defaults_follow_the_seed():
@@ -118,14 +119,14 @@ def test_missing_file(tmp_path):
 def test_unknown_topology_name_lists_registered_ones():
     config = config_from_mapping({"distributed": {"network_topology": "moebius"}})
     with pytest.raises(ConfigError) as info:
-        check_names(config, "x.toml")
+        check_names(config, "x.toml", load_plugins())
     assert info.value.key_path == "distributed.network_topology"
     assert "ring" in (info.value.allowed or "") and "torus" in (info.value.allowed or "")
 
 
 def test_known_names_pass():
     config = config_from_mapping({"distributed": {"network_topology": "ring", "allocator": "auto"}})
-    check_names(config, "x.toml")
+    check_names(config, "x.toml", load_plugins())
 
 
 def test_assignment_is_validated():

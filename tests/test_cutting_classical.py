@@ -16,6 +16,10 @@ cutting = pytest.importorskip("qdframe_cutting")
 pytest.importorskip("qiskit_addon_cutting")
 
 
+def _run_classical(*args, **kwargs):
+    return cutting.run_classical(*args, plugins=default_plugins(), **kwargs)
+
+
 def config(qubits_per_node: int = 2, max_overhead: float = 1000.0) -> SystemConfig:
     return SystemConfig.model_validate(
         {
@@ -42,7 +46,7 @@ OBSERVABLES = [SparsePauliOp("ZZZZ"), SparsePauliOp.from_list([("XIII", 0.5), ("
 
 def test_reconstruction_is_within_three_standard_errors_of_the_exact_value() -> None:
     circuit = four_qubit_circuit()
-    result = cutting.run_classical(circuit, OBSERVABLES, config(), shots=1000, seed=3)
+    result = _run_classical(circuit, OBSERVABLES, config(), shots=1000, seed=3)
     exact = [Statevector(circuit).expectation_value(o).real for o in OBSERVABLES]
     for value, error, truth in zip(
         result.expectation_values, result.standard_errors, exact, strict=True
@@ -58,7 +62,7 @@ def test_reconstruction_is_within_three_standard_errors_of_the_exact_value() -> 
 
 def test_too_expensive_cuts_are_refused_with_the_limit_named() -> None:
     with pytest.raises(cutting.SamplingOverheadError, match="max_sampling_overhead = 10"):
-        cutting.run_classical(four_qubit_circuit(), "ZZZZ", config(max_overhead=10.0), shots=10)
+        _run_classical(four_qubit_circuit(), "ZZZZ", config(max_overhead=10.0), shots=10)
 
 
 def test_a_circuit_that_fits_one_node_is_not_cut() -> None:
@@ -69,12 +73,12 @@ def test_a_circuit_that_fits_one_node_is_not_cut() -> None:
 
 def test_the_configured_executor_gives_the_same_estimates() -> None:
     circuit = four_qubit_circuit()
-    serial = cutting.run_classical(circuit, "ZZZZ", config(), shots=200, seed=5, batches=2)
+    serial = _run_classical(circuit, "ZZZZ", config(), shots=200, seed=5, batches=2)
     registry = default_plugins().registries.executors
     if "local" not in registry:
         pytest.skip("no local executor registered")
     with registry.get("local")(workers=2) as executor:
-        pooled = cutting.run_classical(
+        pooled = _run_classical(
             circuit, "ZZZZ", config(), shots=200, seed=5, batches=2, executor=executor
         )
     assert pooled.expectation_values == serial.expectation_values
@@ -84,9 +88,9 @@ def test_the_configured_executor_gives_the_same_estimates() -> None:
 def test_observables_are_checked() -> None:
     circuit = four_qubit_circuit()
     with pytest.raises(ConfigError, match="acts on 3 qubits"):
-        cutting.run_classical(circuit, "ZZZ", config(), shots=10)
+        _run_classical(circuit, "ZZZ", config(), shots=10)
     with pytest.raises(ConfigError, match="observables must be"):
-        cutting.run_classical(circuit, 42, config(), shots=10)
+        _run_classical(circuit, 42, config(), shots=10)
 
 
 def test_mid_circuit_measurements_are_refused() -> None:
@@ -94,7 +98,7 @@ def test_mid_circuit_measurements_are_refused() -> None:
     circuit.measure_all()
     circuit.h(0)
     with pytest.raises(Exception, match="mid-circuit"):
-        cutting.run_classical(circuit, "ZZZZ", config(), shots=10)
+        _run_classical(circuit, "ZZZZ", config(), shots=10)
 
 
 @pytest.mark.slow
@@ -104,9 +108,9 @@ def test_sub_experiments_spread_over_dask() -> None:
     if "dask" not in registry:
         pytest.skip("no dask executor registered")
     circuit = four_qubit_circuit()
-    serial = cutting.run_classical(circuit, "ZZZZ", config(), shots=200, seed=5, batches=2)
+    serial = _run_classical(circuit, "ZZZZ", config(), shots=200, seed=5, batches=2)
     with registry.get("dask")(config=config()) as executor:
-        spread = cutting.run_classical(
+        spread = _run_classical(
             circuit, "ZZZZ", config(), shots=200, seed=5, batches=2, executor=executor
         )
     assert spread.expectation_values == serial.expectation_values

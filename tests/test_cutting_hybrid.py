@@ -20,6 +20,7 @@ from qdframe.distribute import (
 )
 from qdframe.distribute.hybrid import diagonal_gate_gamma
 from qdframe.errors import ConfigError
+from qdframe.plugins import load_plugins
 from qdframe.topology import Topology
 from qdframe.verification import verify
 
@@ -99,7 +100,9 @@ def test_hybrid_run_is_within_three_standard_errors() -> None:
     circuit = hybrid_circuit()
     plan = plan_from_allocation(circuit, TWO_NODES, Allocation.static([0, 0, 1, 1]))
     observables = [SparsePauliOp("ZZZZ"), SparsePauliOp("XIXI")]
-    result = cutting.run_hybrid(circuit, plan, observables, shots=1000, seed=2)
+    result = cutting.run_hybrid(
+        circuit, plan, observables, shots=1000, seed=2, plugins=load_plugins()
+    )
     exact = [Statevector(circuit).expectation_value(o).real for o in observables]
     for value, error, truth in zip(
         result.expectation_values, result.standard_errors, exact, strict=True
@@ -116,7 +119,7 @@ def test_hybrid_run_needs_a_static_allocation() -> None:
         circuit, TWO_NODES, Allocation.sliced([[0, 0, 1, 1], [0, 1, 0, 1]], [0, 6])
     )
     with pytest.raises(ConfigError, match="static allocation"):
-        cutting.run_hybrid(circuit, plan, "ZZZZ", shots=10)
+        cutting.run_hybrid(circuit, plan, "ZZZZ", shots=10, plugins=load_plugins())
 
 
 def test_modes_are_looked_up_by_name() -> None:
@@ -124,7 +127,9 @@ def test_modes_are_looked_up_by_name() -> None:
     from qdframe.errors import RegistryError
 
     with pytest.raises(RegistryError, match="telepathy"):
-        run_mode("telepathy", hybrid_circuit(), None, "ZZZZ", SystemConfig())
+        run_mode(
+            "telepathy", hybrid_circuit(), None, "ZZZZ", SystemConfig(), plugins=load_plugins()
+        )
     plugin = pytest.importorskip("qdframe_cutting.plugin")
     assert isinstance(plugin.ClassicalMode(), CommunicationMode)
     assert isinstance(plugin.HybridMode(), CommunicationMode)

@@ -17,6 +17,7 @@ from qdframe.execution import (
     plan_batches,
     run_batches,
 )
+from qdframe.plugins import load_plugins
 from qdframe.rundir import RunDirectory
 
 
@@ -61,7 +62,7 @@ def test_resumed_batches_are_not_rerun_and_totals_match(tmp_path):
     circuit = _bell()
     batches = plan_batches(600, 100, run_seed=11)
     full_dir = RunDirectory(tmp_path / "full")
-    job = BatchJob(circuit, "numpy", {}, (0, 1), str(full_dir.path), False)
+    job = BatchJob(circuit, "numpy", {}, (0, 1), str(full_dir.path), False, plugins=load_plugins())
     full, info = run_batches(job, batches, SerialExecutor(), run_dir=full_dir, max_retries=0)
     assert sum(full.values()) == 600 and set(full) <= {"00", "11"}
     assert info == {"batches": 6, "resumed_batches": 0, "ran_batches": 6}
@@ -71,7 +72,9 @@ def test_resumed_batches_are_not_rerun_and_totals_match(tmp_path):
     completed = full_dir.completed_batches()
     for index in (0, 2, 5):
         partial_dir.save_batch(index, completed[index])
-    job2 = BatchJob(circuit, "numpy", {}, (0, 1), str(partial_dir.path), False)
+    job2 = BatchJob(
+        circuit, "numpy", {}, (0, 1), str(partial_dir.path), False, plugins=load_plugins()
+    )
     resumed, info2 = run_batches(
         job2, batches, SerialExecutor(), run_dir=partial_dir, max_retries=0
     )

@@ -8,6 +8,7 @@ import pytest
 from qdframe_mac import mac_profiles
 
 from qdframe.errors import RegistryError
+from qdframe.plugins import load_plugins
 from qdframe_hal import (
     HostInfo,
     RecordedRunner,
@@ -216,6 +217,8 @@ def test_no_profiles_is_an_error() -> None:
 
 
 def test_default_profiles_include_the_mac_plugin() -> None:
-    match = match_profile(_recorded("macbook_pro_m3_pro.toml"))
+    match = match_profile(_recorded("macbook_pro_m3_pro.toml"), all_profiles(load_plugins()))
     assert match.profile.system_type == "apple_silicon_m3_pro"
-    assert {p.system_type for p in all_profiles()} >= {p.system_type for p in EVERY_PROFILE}
+    assert {p.system_type for p in all_profiles(load_plugins())} >= {
+        p.system_type for p in EVERY_PROFILE
+    }

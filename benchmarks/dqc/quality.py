@@ -101,7 +101,7 @@ def _topology(kind: str, k: int, capacity: int) -> Any:
             }
         }
     )
-    return build_topology(config)
+    return build_topology(config, plugins=default_plugins())
 
 
 def run_case(

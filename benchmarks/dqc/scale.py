@@ -44,7 +44,7 @@ def measure(gates: int, allocator: str, seed: int) -> dict[str, float | int | st
         }
     )
     started = time.perf_counter()
-    topology = build_topology(config)
+    topology = build_topology(config, plugins=default_plugins())
     topology.distances()  # the 1024 x 1024 matrix, closed form
     t_topology = time.perf_counter() - started
 

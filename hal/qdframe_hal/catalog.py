@@ -33,19 +33,15 @@ class ProfileEntry:
     description: str = ""
 
 
-def profile_entries(plugins: LoadedPlugins | None = None) -> tuple[ProfileEntry, ...]:
+def profile_entries(plugins: LoadedPlugins) -> tuple[ProfileEntry, ...]:
     """The HAL's profiles, then those in the ``hardware_profiles`` registry.
 
-    :param plugins: the plugin set to read; the process default when omitted.
+    :param plugins: the plugin set to read.
 
     A plugin profile whose ``system_type`` is already one of the HAL's own is
     skipped with a warning: the built-in generic profiles are what the
     fallback levels rely on.
     """
-    if plugins is None:
-        from qdframe.plugins import default_plugins
-
-        plugins = default_plugins()
     entries = [ProfileEntry(p, BUILTIN_SOURCE, p.description) for p in builtin_profiles()]
     taken = {e.profile.system_type for e in entries}
     for entry in plugins.registries.hardware_profiles.entries():
@@ -61,6 +57,6 @@ def profile_entries(plugins: LoadedPlugins | None = None) -> tuple[ProfileEntry,
     return tuple(entries)
 
 
-def all_profiles(plugins: LoadedPlugins | None = None) -> tuple[HardwareProfile, ...]:
+def all_profiles(plugins: LoadedPlugins) -> tuple[HardwareProfile, ...]:
     """Every known profile: :func:`builtin_profiles` then the registered ones."""
     return tuple(e.profile for e in profile_entries(plugins))

@@ -72,20 +72,14 @@ class ProfileMatch(BaseModel):
     host: HostInfo
 
 
-def match_profile(
-    host: HostInfo, profiles: Iterable[HardwareProfile] | None = None
-) -> ProfileMatch:
+def match_profile(host: HostInfo, profiles: Iterable[HardwareProfile]) -> ProfileMatch:
     """Find the profile closest to ``host``.
 
     :param host: what :func:`qdframe_hal.detect_host` measured.
-    :param profiles: candidates; every known profile
-        (:func:`qdframe_hal.all_profiles`) when omitted.
+    :param profiles: candidates, e.g. every profile a plugin set knows
+        (:func:`qdframe_hal.all_profiles`).
     :raises RegistryError: there is no profile at all.
     """
-    if profiles is None:
-        from qdframe_hal.catalog import all_profiles
-
-        profiles = all_profiles()
     candidates = list(profiles)
     if not candidates:
         raise RegistryError(

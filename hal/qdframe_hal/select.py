@@ -141,22 +141,17 @@ class _Candidate:
 def select_backend(
     requirements: BackendRequirements,
     *,
-    plugins: LoadedPlugins | None = None,
+    plugins: LoadedPlugins,
     host: HostInfo | None = None,
 ) -> BackendChoice:
     """Pick the best registered backend for ``requirements`` on this host.
 
-    :param plugins: the plugin set whose ``backends`` registry is searched;
-        the process default when omitted.
+    :param plugins: the plugin set whose ``backends`` registry is searched.
     :param host: the host's measured facts; detected only when a GPU is wanted
         and no host is given.
     :raises ResourceError: no backend fits; the message gives the qubits needed
         and the largest any backend offers, and why each was turned down.
     """
-    if plugins is None:
-        from qdframe.plugins import default_plugins
-
-        plugins = default_plugins()
     wants_gpu = requirements.prefer_gpu or requirements.require_gpu
     probe = _HostProbe(host)
     fitting, rejected, largest = _survey(plugins, requirements, probe)

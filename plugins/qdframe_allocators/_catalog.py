@@ -1,51 +1,58 @@
 """Allocators by name, for allocators that run other allocators.
 
 The built-in classes are found here directly; any other name is looked up in
-the process-wide allocator registry, so third-party allocators can be ensemble
-members or annealing starts too.
+the allocator registry of the plugin set the caller passes (the run's), so
+third-party allocators can be ensemble members too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 from qdframe.errors import ConfigError
 from qdframe.protocols import Allocator
 
+if TYPE_CHECKING:
+    from qdframe.plugins import LoadedPlugins
+
 __all__ = ["builtin_names", "make_allocator"]
 
 
+@functools.cache
 def _builtins() -> dict[str, Any]:
-    from qdframe_allocators.baseline import RoundRobinAllocator, SequentialAllocator
-    from qdframe_allocators.fm import FMAllocator
-    from qdframe_allocators.greedy import GreedyAllocator
-    from qdframe_allocators.temporal import TemporalAllocator
+    # Exactly what this plugin registers, so the two lists cannot drift apart.
+    from qdframe.registry import Registry
+    from qdframe_allocators.plugin import qdframe_register_allocators
 
-    return {
-        "round_robin": RoundRobinAllocator,
-        "sequential": SequentialAllocator,
-        "greedy": GreedyAllocator,
-        "fm": FMAllocator,
-        "temporal": TemporalAllocator,
-    }
+    registry: Registry[Any] = Registry("allocators")
+    with registry.owned_by("allocators"):
+        qdframe_register_allocators(registry)
+    return {name: registry.get(name) for name in registry.names()}
 
 
 def builtin_names() -> list[str]:
     return sorted(_builtins())
 
 
-def make_allocator(name: str, **options: Any) -> Allocator:
-    """An allocator instance by registered name.
+def make_allocator(name: str, *, plugins: LoadedPlugins | None = None, **options: Any) -> Allocator:
+    """An allocator instance by name: a built-in class, else from ``plugins``.
 
+    :param plugins: the run's plugin set, searched for names that are not
+        built in; without it only built-in names are known.
     :raises ConfigError: the name is neither built in nor registered.
     """
     factory = _builtins().get(name)
     if factory is None:
+        if plugins is None:
+            raise ConfigError(
+                f"allocator {name!r} is not built in and no plugin set was given to look it up in",
+                allowed=", ".join(builtin_names()),
+            )
         from qdframe.errors import RegistryError
-        from qdframe.plugins import default_plugins
 
         try:
-            factory = default_plugins().registries.allocators.get(name)
+            factory = plugins.registries.allocators.get(name)
         except RegistryError as exc:
             raise ConfigError(str(exc)) from None
     allocator: Allocator = factory(**options)

@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,9 @@ from qdframe_allocators._base import BaseAllocator, Deadline
 from qdframe_allocators._catalog import make_allocator
 from qdframe_allocators.fm import static_fm
 from qdframe_allocators.hypergraph import kahypar_available
+
+if TYPE_CHECKING:
+    from qdframe.plugins import LoadedPlugins
 
 __all__ = [
     "DEFAULT_MEMBERS",
@@ -65,6 +68,7 @@ class MemberJob:
     options: dict[str, Any]
     problem: AllocationProblem
     seed: int
+    plugins: LoadedPlugins | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,9 @@ class MemberResult:
 def run_member(job: MemberJob) -> MemberResult:
     """Run one member (a module-level function, so process pools can pickle it)."""
     started = time.perf_counter()
-    allocation = make_allocator(job.allocator, **job.options).allocate(job.problem, seed=job.seed)
+    allocation = make_allocator(job.allocator, plugins=job.plugins, **job.options).allocate(
+        job.problem, seed=job.seed
+    )
     return MemberResult(
         job.allocator,
         job.seed,
@@ -193,7 +199,9 @@ class EnsembleAllocator(BaseAllocator):
     ``diversity_measure`` (defaults from ``config``, a
     :class:`~qdframe.config.DistributionEnsembleConfig`, when given),
     ``members`` (allocator names to cycle through), ``member_options``
-    (name → options), ``executor`` (an object with ``map(fn, jobs)``).
+    (name → options), ``executor`` (an object with ``map(fn, jobs)``),
+    ``plugins`` (the run's plugin set, where member names that are not built
+    in are looked up).
     """
 
     name: ClassVar[str] = "ensemble"
@@ -205,6 +213,7 @@ class EnsembleAllocator(BaseAllocator):
         "member_options": None,
         "executor": None,
         "config": None,
+        "plugins": None,
     }
 
     def __init__(self, **options: Any) -> None:
@@ -248,6 +257,7 @@ class EnsembleAllocator(BaseAllocator):
                 dict(options.get(self.members[i % len(self.members)], {})),
                 member_problem,
                 seed + i,
+                self.options["plugins"],
             )
             for i in range(self.count)
         ]

@@ -223,7 +223,7 @@ def run_classical(
     backend: str = "numpy",
     batches: int = 10,
     executor: Any = None,
-    plugins: LoadedPlugins | None = None,
+    plugins: LoadedPlugins,
 ) -> CuttingResult:
     """Estimate ``observables`` on ``circuit`` by circuit cutting (see the module docstring).
 

@@ -70,13 +70,23 @@ def register_bits(circuit: QuantumCircuit) -> tuple[tuple[int, ...], tuple[int, 
     return found.get(_REGISTERS[0], ()), found.get(_REGISTERS[1], ())
 
 
-def run_job(job: ExperimentJob) -> JobOutput:
-    """Run one sub-experiment (in a worker) and pack its shots."""
+@dataclass(frozen=True)
+class _Runner:
+    """Runs jobs with the run's plugin set (picklable: the set travels by recipe)."""
+
+    plugins: LoadedPlugins
+
+    def __call__(self, job: ExperimentJob) -> JobOutput:
+        return run_job(job, self.plugins)
+
+
+def run_job(job: ExperimentJob, plugins: LoadedPlugins) -> JobOutput:
+    """Run one sub-experiment (in a worker) on a backend from ``plugins``; pack its shots."""
     import zstandard
 
     from qdframe.backend import get_backend
 
-    backend = get_backend(job.backend)
+    backend = get_backend(job.backend, plugins=plugins)
     result = backend.run(job.circuit, shots=job.shots, seed=job.seed, memory=True)
     if isinstance(result, list):  # pragma: no cover - one circuit gives one result
         result = result[0]
@@ -98,15 +108,12 @@ def run_job(job: ExperimentJob) -> JobOutput:
     )
 
 
-def _executor(config: SystemConfig, plugins: LoadedPlugins | None) -> Any:
+def _executor(config: SystemConfig, plugins: LoadedPlugins) -> Any:
     """The configured executor, or ``None`` when the registry has none."""
-    from qdframe.plugins import default_plugins
-
-    loaded = plugins if plugins is not None else default_plugins()
     name = config.resources.executor
-    if name not in loaded.registries.executors:
+    if name not in plugins.registries.executors:
         return None
-    factory = loaded.registries.executors.get(name)
+    factory = plugins.registries.executors.get(name)
     try:
         return factory(config=config)
     except TypeError:
@@ -117,25 +124,27 @@ def run_jobs(
     jobs: Sequence[ExperimentJob],
     config: SystemConfig,
     *,
+    plugins: LoadedPlugins,
     executor: Any = None,
-    plugins: LoadedPlugins | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[JobOutput]:
     """Run every job through ``executor`` (the configured one when omitted;
-    one after another when no executor is registered)."""
+    one after another when no executor is registered), with backends from
+    ``plugins``."""
     retries = config.recovery.max_retries
+    runner = _Runner(plugins)
     if executor is not None:
-        return list(executor.map(run_job, list(jobs), max_retries=retries, progress=progress))
+        return list(executor.map(runner, list(jobs), max_retries=retries, progress=progress))
     owned = _executor(config, plugins)
     if owned is None:
         outputs = []
         for done, job in enumerate(jobs, start=1):
-            outputs.append(run_job(job))
+            outputs.append(runner(job))
             if progress is not None:
                 progress(done, len(jobs))
         return outputs
     with owned:
-        return list(owned.map(run_job, list(jobs), max_retries=retries, progress=progress))
+        return list(owned.map(runner, list(jobs), max_retries=retries, progress=progress))
 
 
 def primitive_results(

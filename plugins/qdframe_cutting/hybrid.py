@@ -49,7 +49,7 @@ def run_hybrid(
     backend: str = "numpy",
     batches: int = 10,
     executor: Any = None,
-    plugins: LoadedPlugins | None = None,
+    plugins: LoadedPlugins,
 ) -> CuttingResult:
     """Estimate ``observables`` with the hybrid mode (see the module docstring).
 

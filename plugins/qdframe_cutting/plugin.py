@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from qdframe.config import SystemConfig
     from qdframe.distribute.plan import PlanLike
+    from qdframe.plugins import LoadedPlugins
     from qdframe.registry import Registrar
     from qdframe_cutting.classical import CuttingResult
 
@@ -39,12 +40,13 @@ class ClassicalMode:
         shots: int,
         seed: int,
         executor: Any = None,
+        plugins: LoadedPlugins,
     ) -> CuttingResult:
         from qdframe_cutting.classical import run_classical
 
         return run_classical(
             circuit, observables, config, shots=shots, seed=seed, num_samples=math.inf,
-            executor=executor,
+            executor=executor, plugins=plugins,
         )  # fmt: skip
 
 
@@ -63,6 +65,7 @@ class HybridMode:
         shots: int,
         seed: int,
         executor: Any = None,
+        plugins: LoadedPlugins,
     ) -> CuttingResult:
         from qdframe.errors import DistributionError
         from qdframe_cutting.hybrid import run_hybrid
@@ -70,7 +73,7 @@ class HybridMode:
         if plan is None:
             raise DistributionError("the hybrid mode needs a plan (an allocation of the qubits)")
         return run_hybrid(circuit, plan, observables, config, shots=shots, seed=seed,
-                          executor=executor)  # fmt: skip
+                          executor=executor, plugins=plugins)  # fmt: skip
 
 
 @qdframe.hookimpl

@@ -20,13 +20,12 @@ app = typer.Typer(help="Validate and show configuration.", no_args_is_help=True)
 _FILE_ARG = typer.Argument(..., help="A TOML configuration file.", show_default=False)
 
 
-def check_names(config: SystemConfig, source: str, plugins: LoadedPlugins | None = None) -> None:
+def check_names(config: SystemConfig, source: str, plugins: LoadedPlugins) -> None:
     """Check that names in ``config`` refer to registered plugins objects.
 
     :raises ConfigError: naming the key path and the registered names.
     """
-    loaded = plugins if plugins is not None else default_plugins()
-    registries = loaded.registries
+    registries = plugins.registries
     checks: list[tuple[str, str, Any, set[str]]] = [
         (
             "distributed.network_topology",
@@ -59,7 +58,7 @@ def _dump(config: SystemConfig) -> dict[str, Any]:
 def validate(file: Path = _FILE_ARG, json_output: bool = JSON_OPTION) -> None:
     """Check FILE; exit 2 with the key path and the allowed values when it is invalid."""
     config = load_config(file)
-    check_names(config, str(file))
+    check_names(config, str(file), default_plugins())
     if json_output:
         print_json({"file": str(file), "valid": True})
     else:

@@ -42,6 +42,7 @@ def detect_report(
     gpu: bool | None = None,
 ) -> dict[str, Any]:
     """The data behind ``qdframe hal detect``: host, matched profile and backend choice."""
+    from qdframe.plugins import default_plugins
     from qdframe_hal import (
         BackendRequirements,
         RecordedRunner,
@@ -51,9 +52,10 @@ def detect_report(
         select_backend,
     )
 
+    plugins = default_plugins()
     runner = RecordedRunner.from_toml(replay) if replay is not None else None
     host = detect_host(runner)
-    entries = profile_entries()
+    entries = profile_entries(plugins)
     match = match_profile(host, [e.profile for e in entries])
     source = next(e.source for e in entries if e.profile is match.profile)
     settings = match.effective.recommended_settings
@@ -70,7 +72,7 @@ def detect_report(
     )
     backend: dict[str, Any] = {"requirements": requirements.model_dump(mode="json")}
     try:
-        choice = select_backend(requirements, host=host)
+        choice = select_backend(requirements, plugins=plugins, host=host)
     except QdframeError as exc:
         backend.update(name=None, error=str(exc))
     else:
@@ -92,6 +94,7 @@ def detect_report(
 
 def profiles_report() -> list[dict[str, Any]]:
     """The data behind ``qdframe hal profiles``: one row per known profile."""
+    from qdframe.plugins import default_plugins
     from qdframe_hal import profile_entries
 
     return [
@@ -110,7 +113,7 @@ def profiles_report() -> list[dict[str, Any]]:
             "gpus": [g.name for g in e.profile.gpus],
             "source": e.source,
         }
-        for e in profile_entries()
+        for e in profile_entries(default_plugins())
     ]
 
 
@@ -196,9 +199,10 @@ def show(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Show one profile in full: variants, GPUs, capabilities, recommended settings."""
+    from qdframe.plugins import default_plugins
     from qdframe_hal import profile_entries
 
-    entries = {e.profile.system_type: e for e in profile_entries()}
+    entries = {e.profile.system_type: e for e in profile_entries(default_plugins())}
     if system_type not in entries:
         raise RegistryError(
             f"unknown hardware profile {system_type!r}; available: {', '.join(sorted(entries))}"

@@ -100,6 +100,7 @@ def register(app: typer.Typer) -> None:
         Savings are the relative time reduction (and energy where the host
         exposes RAPL counters).
         """
+        from qdframe.plugins import default_plugins
         from qdframe.tuning import TuneOptions, Tuner
 
         system_config = load_config(config)
@@ -111,7 +112,7 @@ def register(app: typer.Typer) -> None:
         def progress(line: str) -> None:
             sys.stderr.write(line + "\n")
 
-        tuner = Tuner(options=options, progress=progress)
+        tuner = Tuner(default_plugins(), options=options, progress=progress)
         result = tuner.run()
         stored = output or client.paths.tuning_file
         result.save(stored)

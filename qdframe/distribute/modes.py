@@ -56,9 +56,11 @@ class CommunicationMode(Protocol):
         shots: int,
         seed: int,
         executor: Any = None,
+        plugins: LoadedPlugins,
     ) -> ModeResult:
         """Estimate ``observables`` on ``circuit`` (``plan`` places it; the
-        classical mode does not need one)."""
+        classical mode does not need one); ``plugins`` is the run's plugin set,
+        which backends and executors come from."""
 
 
 def run_mode(
@@ -71,16 +73,14 @@ def run_mode(
     shots: int = 2000,
     seed: int = 0,
     executor: Any = None,
-    plugins: LoadedPlugins | None = None,
+    plugins: LoadedPlugins,
 ) -> ModeResult:
     """Run ``circuit`` through the communication mode registered as ``mode``.
 
     :raises RegistryError: no plugin provides ``mode`` (the message names the
         extra to install).
     """
-    from qdframe.plugins import default_plugins
-
-    loaded = plugins if plugins is not None else default_plugins()
+    loaded = plugins
     registry = getattr(loaded.registries, MODE_REGISTRY, None)
     if registry is None or mode not in registry:
         known = sorted(registry.names()) if registry is not None else []
@@ -97,5 +97,12 @@ def run_mode(
     if not isinstance(handler, CommunicationMode):
         raise DistributionError(f"communication mode {mode!r} does not implement run()")
     return handler.run(
-        circuit, plan, observables, config, shots=shots, seed=seed, executor=executor
+        circuit,
+        plan,
+        observables,
+        config,
+        shots=shots,
+        seed=seed,
+        executor=executor,
+        plugins=loaded,
     )

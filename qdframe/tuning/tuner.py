@@ -123,17 +123,13 @@ class Tuner:
 
     def __init__(
         self,
-        plugins: LoadedPlugins | None = None,
+        plugins: LoadedPlugins,
         options: TuneOptions | None = None,
         *,
         system_type: str | None = None,
         meter: EnergyMeter | Callable[[], EnergyMeter | None] | None = EnergyMeter.detect,
         progress: Callable[[str], None] | None = None,
     ) -> None:
-        if plugins is None:
-            from qdframe.plugins import default_plugins
-
-            plugins = default_plugins()
         self.plugins = plugins
         self.options = options or TuneOptions()
         self._system_type = system_type

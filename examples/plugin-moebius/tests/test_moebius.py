@@ -17,7 +17,7 @@ def test_usable_by_name_from_a_config():
     config = config_from_mapping(
         {"distributed": {"num_nodes": 8, "qubits_per_node": 4, "network_topology": "moebius"}}
     )
-    topology = build_topology(config)
+    topology = build_topology(config, plugins=qdframe.load_plugins())
     assert topology.hop_distance(0, 4) == 1  # the chord
     assert topology.hop_distance(0, 2) == 2
     assert topology.diameter == 2
