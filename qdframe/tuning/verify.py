@@ -71,23 +71,49 @@ def _states(
     return PreparedPlan(planner.plan(dict(settings)), plugins, workloads).first_round()
 
 
-def _compare(
+def _check_group(
     planner: Planner,
     plugins: LoadedPlugins,
     workloads: list[Workload],
     reference: Mapping[str, Any],
-    candidate: Mapping[str, Any],
-) -> tuple[float | None, str]:
-    """Worst infidelity between two settings' states, or ``None`` and why it failed."""
+    settings: Mapping[str, Any],
+    result: ResultCheck,
+) -> None:
+    """Each setting alone against ``reference``, then those that agreed together."""
     try:
         expected = _states(planner, plugins, workloads, reference)
     except Exception as exc:
-        return None, f"could not be checked, the current settings fail here: {exc}"
-    try:
-        found = _states(planner, plugins, workloads, candidate)
-    except Exception as exc:  # a setting that breaks the suite must not be applied
-        return None, f"fails on this host: {type(exc).__name__}: {exc}"
-    return max_infidelity(expected, found), ""
+        for key in settings:
+            result.failed[key] = f"could not be checked, the current settings fail here: {exc}"
+        return
+
+    def worst(candidate: Mapping[str, Any]) -> tuple[float | None, str]:
+        try:
+            found = _states(planner, plugins, workloads, {**reference, **candidate})
+        except Exception as exc:  # a setting that breaks the suite must not be applied
+            return None, f"fails on this host: {type(exc).__name__}: {exc}"
+        return max_infidelity(expected, found), ""
+
+    def judge(keys: list[str], value: float | None, error: str, together: bool) -> None:
+        for key in keys:
+            if value is None:
+                result.failed[key] = error
+            elif value > result.tolerance:
+                what = "together with the other shared settings " if together else ""
+                result.failed[key] = (
+                    f"changes results on this host {what}"
+                    f"(infidelity {value:.1e} > {result.tolerance:.0e})"
+                )
+            else:
+                result.passed[key] = value
+
+    for key, value in settings.items():
+        judge([key], *worst({key: value}), together=False)
+    agreed = [key for key in settings if key in result.passed]
+    if len(agreed) > 1:
+        for key in agreed:
+            del result.passed[key]
+        judge(agreed, *worst({key: settings[key] for key in agreed}), together=True)
 
 
 def check_results(
@@ -101,10 +127,11 @@ def check_results(
 ) -> ResultCheck:
     """Run the quick suite with ``current`` and with ``current`` updated by ``shared``.
 
-    Settings of the backend that would run are checked together; options of
-    another installed backend are checked on that backend; anything else is
-    not run, and is refused when ``changes_results(key)`` says it could
-    change numerical results.
+    Settings of the backend that would run are checked one at a time, then
+    those that agreed all together; options of another installed backend are
+    checked the same way on that backend; anything else is not run, and is
+    refused when ``changes_results(key)`` says it could change numerical
+    results.
     """
     planner = Planner(plugins, num_qubits)
     workloads = build_suite(num_qubits, "quick")
@@ -131,18 +158,8 @@ def check_results(
             result.unaffected[key] = reason
     for backend, settings in sorted(groups.items()):
         pinned = {BACKEND_KEY: backend} if backend else {}
-        worst, error = _compare(
-            planner, plugins, workloads, {**current, **pinned}, {**current, **settings, **pinned}
-        )
-        for key in settings:
-            if worst is None:
-                result.failed[key] = error
-            elif worst > tolerance:
-                result.failed[key] = (
-                    f"changes results on this host (infidelity {worst:.1e} > {tolerance:.0e})"
-                )
-            else:
-                result.passed[key] = worst
+        reference = {**current, **pinned}
+        _check_group(planner, plugins, workloads, reference, settings, result)
     return result
 
 
