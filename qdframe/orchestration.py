@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from qdframe.config import CommunicationMode, SystemConfig
 from qdframe.context import RecoveryAction, RecoveryKind, RunContext
-from qdframe.errors import ConfigError
+from qdframe.errors import CapacityError, CircuitError, ConfigError
 from qdframe.execution import BatchJob, fire_job_hooks, plan_batches, run_batches
 from qdframe.monitor import RunMonitor
 from qdframe.pipeline import StageFailed, run_stage
-from qdframe.rundir import RunDirectory
+from qdframe.rundir import RunDirectory, run_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -108,14 +108,20 @@ class Run:
     progress: Callable[[int, int], None] | None
     resources: ResourceManager | None = None
     _operators: dict[str, Any] = field(default_factory=dict)
+    _run_key: str = ""
 
     # ------------------------------------------------------------------ entry
 
     def execute(self) -> RunResult:
         from qdframe.system import RunResult, new_run_id
 
+        # A fresh run checks everything it can before its directory exists, so
+        # that a usage error leaves nothing behind.
+        fresh = None if self.resume else self._load_original(None)
+        if fresh is not None:
+            self._check_before_writing(fresh, self.system.config_for(fresh))
         run_dir = self._open_run_dir()
-        original = self._load_original(run_dir)
+        original = fresh if fresh is not None else self._load_original(run_dir)
         config = self.system.config_for(original)
         run_id = run_dir.path.name if run_dir is not None else new_run_id(original.name)
         context = RunContext(
@@ -124,8 +130,13 @@ class Run:
             run_dir=run_dir.path if run_dir is not None else None,
             error_handlers=tuple(e.obj for e in self.plugins.registries.error_handlers.entries()),
         )
-        if run_dir is not None and not self.resume:
-            run_dir.write_manifest(self._manifest(original, config))
+        if run_dir is not None:
+            manifest = run_dir.read_manifest() if self.resume else self._manifest(original, config)
+            if not self.resume:
+                run_dir.write_manifest(manifest)
+            self._run_key = run_key(
+                str(manifest.get("circuit_qasm3", "")), config.model_dump(mode="json"), self.seed
+            )
         level = config.integration.monitoring_level.value
         profile = config.analysis.enable_profiling and level == "detailed"
         started = time.perf_counter()
@@ -167,6 +178,21 @@ class Run:
             return run_stage(self.plugins, context, stage, fn, value)
         except StageFailed as failure:
             raise failure.error from failure
+
+    def _check_before_writing(self, original: QuantumCircuit, config: SystemConfig) -> None:
+        """Refuse a request that cannot run (shots, observables, network size) up front."""
+        from qdframe.topology import build_topology
+
+        plan_batches(self.shots, config.recovery.checkpoint_interval, self.seed)
+        self._parse_observables(original, config)
+        topology = build_topology(config, plugins=self.plugins)
+        have = int(topology.data_qubits.sum())
+        cutting = config.distributed.communication_mode is CommunicationMode.CLASSICAL
+        if not cutting and original.num_qubits > have:
+            raise CapacityError(
+                f"the circuit needs {original.num_qubits} qubits but the network holds only "
+                f"{have} data qubits ({topology.num_nodes} nodes); add nodes or qubits per node"
+            )
 
     def _parse_observables(self, original: QuantumCircuit, config: SystemConfig) -> dict[str, Any]:
         """Check the observables before any work: counts estimate Z/I strings only
@@ -225,10 +251,17 @@ class Run:
 
         from qdframe import __version__
 
+        try:
+            text = qasm3.dumps(original)
+        except Exception as exc:  # the exporter raises several types
+            raise CircuitError(
+                f"circuit {original.name!r} cannot be saved in the run directory as "
+                f"OpenQASM 3 ({exc}); use standard gates or gates with a definition"
+            ) from None
         return {
             "qdframe_version": __version__,
             "circuit_name": original.name,
-            "circuit_qasm3": qasm3.dumps(original),
+            "circuit_qasm3": text,
             "config": config.model_dump(mode="json"),
             "shots": self.shots,
             "seed": self.seed,
@@ -437,6 +470,10 @@ class Run:
         record = circuit.metadata[METADATA_KEY]
         clbits = tuple(int(b) for b in record["source_clbits"])
         batches = plan_batches(self.shots, config.recovery.checkpoint_interval, self.seed)
+        workers = max(1, int(getattr(self.system.executor(), "workers", 1) or 1))
+        share, concurrency = _memory_share(
+            circuit, config, workers, min(config.recovery.checkpoint_interval, self.shots)
+        )
         fire_job_hooks(
             self.plugins,
             context,
@@ -447,11 +484,12 @@ class Run:
         job = BatchJob(
             circuit,
             backend,
-            _backend_options(backend, config),
+            _backend_options(backend, config, max_memory_bytes=share),
             clbits,
             str(run_dir.path) if run_dir is not None else None,
             run_dir.compress if run_dir is not None else False,
             self.noise,
+            run_key=self._run_key,
             plugins=self.plugins,
         )
         started = time.perf_counter()
@@ -462,6 +500,7 @@ class Run:
             run_dir=run_dir,
             max_retries=config.recovery.max_retries,
             progress=self.progress,
+            concurrency=concurrency,
         )
         info["time_s"] = time.perf_counter() - started
         return counts, backend, info
@@ -698,14 +737,56 @@ def _link_usage(schedule: Any, available: SubTopology) -> dict[tuple[int, int], 
     return usage
 
 
-def _backend_options(backend: str, config: SystemConfig) -> dict[str, Any]:
-    """Options for the backend's factory: precision, memory budget, then per-backend options."""
+def _backend_options(
+    backend: str, config: SystemConfig, *, max_memory_bytes: int | None = None
+) -> dict[str, Any]:
+    """Options for the backend's factory: precision, memory budget, then per-backend options.
+
+    :param max_memory_bytes: this job's share of the budget (the whole
+        ``[memory] max_memory_bytes`` when omitted).
+    """
     options: dict[str, Any] = {
         "precision": config.acceleration.precision,
-        "max_memory_bytes": config.memory.max_memory_bytes,
+        "max_memory_bytes": (
+            max_memory_bytes if max_memory_bytes is not None else config.memory.max_memory_bytes
+        ),
     }
     options.update(config.acceleration.backend_options.get(backend, {}))
     return options
+
+
+def _memory_share(
+    circuit: QuantumCircuit, config: SystemConfig, workers: int, batch_shots: int
+) -> tuple[int, int | None]:
+    """Each concurrent job's share of the memory budget, and how many may run at once.
+
+    The budget (``[memory] max_memory_bytes``, at most what the host has
+    available) is for the whole process, so it is divided among the jobs
+    that run together. When one job's state needs more than an equal share,
+    fewer jobs run at once (down to one, which gets the whole budget).
+    """
+    from qdframe.backend import AVAILABLE_MEMORY_FRACTION, statevector_bytes
+
+    budget = config.memory.max_memory_bytes
+    available = _host_available_memory()
+    if available is not None:
+        budget = min(budget, int(available * AVAILABLE_MEMORY_FRACTION))
+    precision = config.acceleration.precision
+    # One state, plus the sampled table and its integer keys.
+    need = statevector_bytes(circuit.num_qubits, precision) + batch_shots * (
+        circuit.num_clbits + 24
+    )
+    parallel = max(1, min(workers, budget // max(1, need)))
+    return max(1, budget // parallel), (None if parallel >= workers else parallel)
+
+
+def _host_available_memory() -> int | None:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # memory is a budget hint, not a requirement
+        return None
 
 
 def _host_memory() -> int | None:

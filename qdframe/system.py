@@ -25,7 +25,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from qdframe.config import SystemConfig
-from qdframe.errors import ConfigError
 from qdframe.pipeline import configure_plugins
 from qdframe.plugins import LoadedPlugins, load_plugins
 
@@ -219,8 +218,9 @@ class DistributedSystem:
     ) -> RunResult:
         """Run ``circuit`` distributed over the network.
 
-        :param shots: measurement shots (>= 1).
-        :param seed: makes the run reproducible (plan, batches and sampling).
+        :param shots: measurement shots, 1 to :data:`qdframe.execution.MAX_SHOTS`.
+        :param seed: makes the run reproducible (plan, batches and sampling);
+            an integer from 0 to :data:`qdframe.execution.MAX_SEED`.
         :param observables: name → Pauli string or ``SparsePauliOp`` over the
             circuit's qubits; estimated from the counts.
         :param verify: check that the distributed circuit equals the original.
@@ -229,11 +229,13 @@ class DistributedSystem:
         :param resume: continue the run in ``report_dir`` (its manifest wins).
         :param progress: ``progress(done, total)`` over shot batches.
         """
+        from qdframe.execution import check_seed, check_shots
         from qdframe.orchestration import Run
 
+        check_shots(shots)
+        if seed is not None:
+            check_seed(seed)
         plugins = self._require_plugins()
-        if shots < 1:
-            raise ConfigError(f"shots must be >= 1, got {shots}", key_path="shots")
         run = Run(
             system=self,
             plugins=plugins,

@@ -8,9 +8,10 @@ from qiskit import QuantumCircuit
 import qdframe
 from qdframe.config import SystemConfig
 from qdframe.context import RunContext
-from qdframe.errors import ResourceError
+from qdframe.errors import ConfigError, ResourceError
 from qdframe.execution import (
     BatchJob,
+    ShotBatch,
     batch_seed,
     fire_job_hooks,
     marginal_counts,
@@ -46,8 +47,25 @@ def test_batches_cover_the_shots_with_distinct_stable_seeds():
     assert len({b.seed for b in batches}) == 11
     assert batches[3].seed == batch_seed(7, 3) == plan_batches(400, 100, 7)[3].seed
     assert batch_seed(8, 3) != batch_seed(7, 3)
-    with pytest.raises(ValueError, match="shots must be >= 1"):
+    with pytest.raises(ConfigError, match="shots: must be an integer from 1"):
         plan_batches(0, 10, 1)
+
+
+def test_batches_are_made_on_demand_and_bounded():
+    # A billion shots in batches of one: nothing is built until asked for.
+    batches = plan_batches(10**9, 10**4, run_seed=5)
+    assert len(batches) == 10**5
+    assert batches[-1] == ShotBatch(10**5 - 1, 10**4, batch_seed(5, 10**5 - 1))
+    assert [b.index for b in batches[2:4]] == [2, 3]
+    assert sum(batches.shots_by_index().values()) == 10**9
+    with pytest.raises(ConfigError, match="checkpoint_interval to at least 10000"):
+        plan_batches(10**9, 100, run_seed=5)
+    with pytest.raises(ConfigError, match="shots: must be an integer"):
+        plan_batches(10**12, 10**6, run_seed=5)
+    with pytest.raises(ConfigError, match="seed: must be an integer"):
+        plan_batches(10, 1, run_seed=-1)
+    with pytest.raises(ConfigError, match="shots: must be an integer"):
+        plan_batches(True, 1, run_seed=1)  # type: ignore[arg-type]
 
 
 def test_marginal_counts_follow_qiskit_bit_order():
