@@ -171,3 +171,30 @@ def test_tune_command_is_registered() -> None:
     assert out.exit_code == 0
     for option in ("--quick", "--contribute", "--json", "--cache-dir"):
         assert option in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pow-bits", "25"], "--pow-bits"),
+        (["--registration-burst", "0"], "--registration-burst"),
+        (["--system-type", "Not Valid"], "invalid system type"),
+    ],
+)
+def test_serve_refuses_bad_identity_options(tmp_path: Path, args: list[str], message: str) -> None:
+    out = runner.invoke(network_app, ["serve", "--db", f"sqlite:///{tmp_path / 's.db'}", *args])
+    assert out.exit_code == 2
+    assert message in out.output
+    assert not (tmp_path / "s.db").exists()  # nothing written
+
+
+def test_serve_refuses_a_short_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("too-short\n")
+    out = runner.invoke(
+        network_app,
+        ["serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--secret-file", str(secret)],
+    )
+    assert out.exit_code == 2
+    assert "at least 32 characters" in out.output
+    assert "Traceback" not in out.output

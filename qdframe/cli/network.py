@@ -297,7 +297,11 @@ def apply_command(
     offline: bool = typer.Option(False, "--offline", help="Use the cache; contact no server."),
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Apply the shared settings recommended for this system (whitelisted settings only)."""
+    """Apply the shared settings recommended for this system.
+
+    Only settings this installation's plugins declare, and only those whose
+    results this host checked (the tuner's correctness check) are applied.
+    """
     from qdframe.network.actions import apply_shared
     from qdframe.plugins import default_plugins
 
@@ -326,6 +330,9 @@ def apply_command(
             f"A/B timing: current {v.current_s * 1000:.1f} ms, shared {v.shared_s * 1000:.1f} ms "
             f"({v.gain:+.1%}); results {'agree' if v.agrees else 'differ'}"
         )
+    for change in report.changes:
+        if not change.applied:
+            console.print(change.describe(), markup=False, highlight=False)
     console.print(report.reason)
     for path in report.written:
         console.print(f"Wrote {path}")
