@@ -123,6 +123,21 @@ def test_a_worker_lost_without_retries_left_raises_worker_lost(
     assert process_cluster.map(slow_square, [5]) == [25]
 
 
+def test_a_started_cluster_listens_on_loopback_only(process_cluster: DaskExecutor) -> None:
+    import psutil
+
+    client = process_cluster.client
+    assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+    port = int(client.dashboard_link.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+    listening = [
+        c.laddr.ip
+        for c in psutil.Process().net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    ]
+    # The dashboard has no authentication: nothing but this host may reach it.
+    assert listening and set(listening) == {"127.0.0.1"}
+
+
 def test_a_started_cluster_is_shut_down_on_close() -> None:
     with DaskExecutor(workers=1, processes=False, timeout_s=BATCH_TIMEOUT_S) as executor:
         assert executor.started_cluster

@@ -139,7 +139,11 @@ class DaskExecutor:
             "n_workers": self.workers,
             "threads_per_worker": self.threads_per_worker,
             "processes": self.processes,
-            "dashboard_address": ":0",  # a free port: never clash with another cluster
+            # Loopback only, on a free port: the dashboard has no authentication,
+            # and a free port never clashes with another cluster. cluster_options
+            # may bind elsewhere on purpose.
+            "host": "127.0.0.1",
+            "dashboard_address": "127.0.0.1:0",
             "scheduler_kwargs": {"allowed_failures": 0},
         }
         options.update(self._cluster_options)
