@@ -146,7 +146,7 @@ def _rebuild(recipe: _Recipe) -> LoadedPlugins:
         return found
 
 
-@dataclass
+@dataclass(eq=False)  # a plugin set is compared and hashed by identity
 class LoadedPlugins:
     """A plugin manager together with what loaded, what failed and the registries.
 

@@ -32,6 +32,7 @@ def test_every_category_snippet_registers():
     assert loaded.failures == []
     assert registered == {
         "backends": ["exact"],
+        "topologies": ["moebius"],
         "allocators": ["first-fit"],
         "optimizers": ["drop-barriers"],
         "error_handlers": ["retry-timeouts"],
