@@ -336,6 +336,39 @@ def post(
     return client.post("/api/network/contribute", json=document, headers=headers)
 
 
+def forged_posts(
+    client: Any, count: int, honest: Installation, settings: dict[str, Any]
+) -> list[int]:
+    """``count`` contributions from made-up installations, five kinds in turn; their statuses.
+
+    No identity; a token of the right shape never issued; one signed with
+    another server's secret; an honest id with a forged signature; an honest
+    token with another id in the body.
+    """
+    from qdframe.network.server.identities import IdentityIssuer
+
+    other_issuer = IdentityIssuer(secrets.token_bytes(32))
+    statuses = []
+    for index in range(count):
+        made_up = secrets.token_hex(16)
+        body = contribution(token=made_up, savings=99.0, settings=settings)
+        kind = index % 5
+        if kind == 0:
+            headers: dict[str, str] = {}
+        elif kind == 1:
+            headers = {"Authorization": f"Bearer v1.{made_up}.{secrets.token_hex(32)}"}
+        elif kind == 2:
+            headers = {"Authorization": f"Bearer {other_issuer.token(made_up)}"}
+        elif kind == 3:
+            body["install_token"] = honest.install_token
+            headers = {"Authorization": f"Bearer v1.{honest.install_token}.{'0' * 64}"}
+        else:
+            headers = honest.headers
+        response = client.post("/api/network/contribute", json=body, headers=headers)
+        statuses.append(response.status_code)
+    return statuses
+
+
 def contribution(
     *,
     token: str | None = None,

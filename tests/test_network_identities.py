@@ -44,30 +44,6 @@ def _published(client: Any, system_type: str = SYSTEM) -> dict[str, Any] | None:
     return data
 
 
-def _forged_posts(client: Any, count: int, honest: nf.Installation) -> list[int]:
-    """``count`` contributions from made-up installations, of every kind; their statuses."""
-    other_issuer = IdentityIssuer(secrets.token_bytes(32))
-    statuses = []
-    for index in range(count):
-        made_up = secrets.token_hex(16)
-        body = nf.contribution(token=made_up, savings=99.0, settings=POISON)
-        kind = index % 5
-        if kind == 0:  # no identity at all
-            headers: dict[str, str] = {}
-        elif kind == 1:  # a token of the right shape, never issued
-            headers = {"Authorization": f"Bearer v1.{made_up}.{secrets.token_hex(32)}"}
-        elif kind == 2:  # signed, but by another server's secret
-            headers = {"Authorization": f"Bearer {other_issuer.token(made_up)}"}
-        elif kind == 3:  # an honest installation's id with a forged signature
-            body["install_token"] = honest.install_token
-            headers = {"Authorization": f"Bearer v1.{honest.install_token}.{'0' * 64}"}
-        else:  # an honest installation's genuine token, but another id in the body
-            headers = honest.headers
-        response = client.post("/api/network/contribute", json=body, headers=headers)
-        statuses.append(response.status_code)
-    return statuses
-
-
 @pytest.mark.parametrize("forged", [5, 50])
 def test_made_up_installations_change_no_recommendation(db_url: str, forged: int) -> None:
     with (
@@ -81,7 +57,7 @@ def test_made_up_installations_change_no_recommendation(db_url: str, forged: int
         assert _published(client) is None  # 2 of 3: not yet
 
         # Made-up installations can neither publish early nor add a system type.
-        statuses = _forged_posts(client, forged, honest[0])
+        statuses = nf.forged_posts(client, forged, honest[0], POISON)
         assert set(statuses) <= {401, 403} and len(statuses) == forged
         assert _published(client) is None
         bodies = [nf.contribution(system_type="apple_silicon_m1", settings=POISON)] * 3
@@ -99,7 +75,7 @@ def test_made_up_installations_change_no_recommendation(db_url: str, forged: int
         assert before["contributor_count"] == 3 and before["average_savings"] == 20.0
         assert before["recommended_settings"] == HONEST
 
-        statuses = _forged_posts(client, forged, honest[1])
+        statuses = nf.forged_posts(client, forged, honest[1], POISON)
         assert set(statuses) <= {401, 403}
         assert _published(client) == before
         health = client.get("/api/health").json()

@@ -95,6 +95,26 @@ def test_migrations_and_aggregation_on_postgres(pg_url: str) -> None:
     engine.dispose()
 
 
+def test_made_up_installations_change_nothing_on_postgres(pg_url: str) -> None:
+    poison = {"backend.qsv.approximate": True}
+    with (
+        nf.thread_server(database_url=pg_url, min_contributors=3) as url,
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
+        honest = [nf.register(client) for _ in range(3)]
+        for who in honest[:2]:
+            assert nf.post(client, installation=who).status_code == 200
+        assert set(nf.forged_posts(client, 50, honest[0], poison)) <= {401, 403}
+        assert client.get("/api/systems/linux_x86_64_generic").status_code == 404
+        assert nf.post(client, installation=honest[2]).status_code == 200
+        published = client.get("/api/systems/linux_x86_64_generic").json()
+        assert set(nf.forged_posts(client, 50, honest[1], poison)) <= {401, 403}
+        assert client.get("/api/systems/linux_x86_64_generic").json() == published
+        assert client.get("/api/health").json()["contributions"] == 3
+    assert published["contributor_count"] == 3
+    assert published["recommended_settings"] == {"backend.qsv.cross_check": False}
+
+
 @pytest.mark.slow
 def test_two_server_processes_share_one_database(pg_url: str, tmp_path: Path) -> None:
     whitelist = nf.write_whitelist(tmp_path / "whitelist.json")
