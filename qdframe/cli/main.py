@@ -75,5 +75,26 @@ _install_groups()
 
 
 def main() -> None:
-    """Run the CLI (console-script entry point)."""
-    app()
+    """Run the CLI (console-script entry point).
+
+    A usage error (an unknown option, a value of the wrong type) is one line
+    on stderr and exit code 2, like every other invalid input.
+    """
+    import sys
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        sys.exit(1)
+    except typer.TyperException as exc:  # click's usage errors, as typer vendors them
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        format_message = getattr(exc, "format_message", None)
+        text = format_message() if callable(format_message) else str(exc)
+        message = " ".join(str(text).split())
+        if message:  # empty when the error was to show the help, already printed
+            typer.echo(f"error: {where}{message}{hint}", err=True)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    sys.exit(code if isinstance(code, int) else 0)
