@@ -41,6 +41,8 @@ def build_metrics(run: Run, outcome: _Outcome, context: RunContext) -> dict[str,
         "optimizers": list(context.metrics.get("optimizers", [])),
         "fallback": outcome.fallback_reason is not None,
     }
+    if "estimate" in context.metrics:
+        metrics["estimate"] = dict(context.metrics["estimate"])
     execute = outcome.execute_info
     if execute:
         metrics["batches"] = execute.get("batches")
@@ -62,7 +64,7 @@ def build_metrics(run: Run, outcome: _Outcome, context: RunContext) -> dict[str,
         metrics["program"] = summary
         metrics["ebits"] = int(outcome.program.ebits)
         metrics["swaps"] = int(outcome.program.swaps)
-        metrics["classical_bytes"] = int(outcome.program.message_bytes.sum())
+        metrics["classical_bytes"] = int(outcome.program.classical_bytes)
     if outcome.schedule is not None:
         metrics["schedule"] = outcome.schedule.summary()
     if outcome.monitor is not None:

@@ -35,8 +35,9 @@ def line_program(link: LinkSpec = LINK, *, prepare: bool = False) -> Distributed
     return compile_distributed(circuit, plan)
 
 
-# (kind, node, start, end) of every operation, worked out by hand.
-EXPECTED = [
+# (kind, node, start, end) of every operation of the expanded program (one
+# row per raw pair and per swap operation), worked out by hand.
+EXPECTED_EXPANDED = [
     ("EPR", 0, 0, 1000),  # link 0-1
     ("EPR", 1, 0, 1000),  # link 1-2, in parallel
     ("CX", 1, 1000, 1100),  # Bell measurement at the middle node
@@ -58,19 +59,45 @@ EXPECTED = [
     ("RESET", 2, 1622, 1672),
 ]
 
+# The program itself: the delivery is one row, from the start of its raw
+# pairs to the far end's last correction; the near end is free for the
+# cat-entangler as soon as its raw pair is there.
+EXPECTED = [
+    ("EPR", 0, 0, 1331),
+    *EXPECTED_EXPANDED[10:],
+]
 
-def test_operation_times_match_the_hand_schedule() -> None:
-    program = line_program()
+
+def _times(program: DistributedProgram) -> list[tuple[str, int, float, float]]:
     result = schedule(program, timing=TIMING, compression=False, error_correction=False)
-    got = [
+    assert result.makespan_us == pytest.approx(1834.0)
+    return [
         (OpKind(int(program.kind[i])).name, int(program.node[i]),
          result.start_us[i], result.end_us[i])
         for i in range(program.num_operations)
     ]  # fmt: skip
-    assert [g[:2] for g in got] == [e[:2] for e in EXPECTED]
-    assert np.allclose([g[2] for g in got], [e[2] for e in EXPECTED])
-    assert np.allclose([g[3] for g in got], [e[3] for e in EXPECTED])
-    assert result.makespan_us == pytest.approx(1834.0)
+
+
+@pytest.mark.parametrize("expanded", [False, True])
+def test_operation_times_match_the_hand_schedule(expanded: bool) -> None:
+    program = line_program()
+    expected = EXPECTED
+    if expanded:
+        program, expected = program.expanded(), EXPECTED_EXPANDED
+    got = _times(program)
+    assert [g[:2] for g in got] == [e[:2] for e in expected]
+    assert np.allclose([g[2] for g in got], [e[2] for e in expected])
+    assert np.allclose([g[3] for g in got], [e[3] for e in expected])
+
+
+def test_both_forms_have_the_same_figures() -> None:
+    program = line_program()
+    compact = schedule(program, timing=TIMING, error_correction=False)
+    other = schedule(program.expanded(), timing=TIMING, error_correction=False)
+    assert other.fidelity.as_dict() == pytest.approx(compact.fidelity.as_dict())
+    assert other.compression.messages == compact.compression.messages == 3
+    assert [u.busy_us for u in other.nodes] == pytest.approx([u.busy_us for u in compact.nodes])
+    assert [u.pairs for u in other.links] == [u.pairs for u in compact.links]
 
 
 def test_fidelity_factors_match_the_hand_count() -> None:

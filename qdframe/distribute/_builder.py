@@ -1,4 +1,10 @@
-"""Appending rows to a program under construction (columns as Python lists).
+"""Collecting the rows of a program under construction, in flat typed arrays.
+
+A lowering records operations, messages and protocols in program order.
+Each record is a fixed number of integers appended to one flat ``array``
+(a protocol's rows go in with one ``extend``), and :meth:`ProgramBuilder.columns`
+turns each flat array into numpy columns at once, so no Python object is
+kept per row.
 
 Qubits are named by *provisional codes* while lowering, ``node * stride +
 local``: data slots use ``local < stride_data`` and communication qubits
@@ -19,9 +25,17 @@ import numpy.typing as npt
 from qdframe.distribute.program import OpKind, ProtocolKind
 from qdframe.errors import ResourceError
 
-__all__ = ["ProgramBuilder", "SlotPool"]
+__all__ = ["MESSAGE_FIELDS", "OP_FIELDS", "PROTOCOL_FIELDS", "ProgramBuilder", "SlotPool"]
 
 IntArray = npt.NDArray[np.int64]
+
+#: Integers per operation: kind, node, node2, q0, q1, clbit, protocol, message, source.
+OP_FIELDS = 9
+#: Integers per message: source, target, bits, protocol, producer0, producer1, consumer.
+MESSAGE_FIELDS = 7
+#: Integers per protocol: kind, qubit, home, remote, hops, burst, split, route reference
+#: (a burst's precomputed route when >= 0, else custom route ``-1 - ref``).
+PROTOCOL_FIELDS = 8
 
 
 @dataclass
@@ -37,7 +51,8 @@ class SlotPool:
 
     def take(self) -> int:
         slot = heapq.heappop(self.free)
-        self.used = max(self.used, slot + 1)
+        if slot >= self.used:
+            self.used = slot + 1
         return slot
 
     def give(self, slot: int) -> None:
@@ -49,7 +64,7 @@ class SlotPool:
 
 
 class ProgramBuilder:
-    """Collects operation, protocol and message rows in program order."""
+    """Collects operation, protocol and message records in program order."""
 
     def __init__(self, num_nodes: int, data_capacity: IntArray, comm_capacity: IntArray) -> None:
         self.num_nodes = num_nodes
@@ -57,37 +72,18 @@ class ProgramBuilder:
         self.stride = self.stride_data + int(max(int(comm_capacity.max(initial=0)), 1))
         self.data = [SlotPool(int(c)) for c in data_capacity]
         self.comm = [SlotPool(int(c)) for c in comm_capacity]
-        # Columns are typed arrays: eight bytes a value, and numpy reads them
-        # without converting element by element.
-        # operation columns
-        self.kind = array("q")
-        self.node = array("q")
-        self.node2 = array("q")
-        self.q0 = array("q")
-        self.q1 = array("q")
-        self.clbit = array("q")
-        self.link = array("q")
-        self.protocol = array("q")
-        self.message = array("q")
-        self.source = array("q")
-        # protocol columns
-        self.p_kind = array("q")
-        self.p_qubit = array("q")
-        self.p_home = array("q")
-        self.p_remote = array("q")
-        self.p_hops = array("q")
-        self.p_burst = array("q")
-        self.p_split = array("q")
-        self.route_ptr = array("q", [0])
-        self.route_nodes = array("q")
-        # message columns
-        self.m_source = array("q")
-        self.m_target = array("q")
-        self.m_bits = array("q")
-        self.m_protocol = array("q")
-        self.m_producer0 = array("q")
-        self.m_producer1 = array("q")
-        self.m_consumer = array("q")
+        # Eight bytes a value: provisional codes and source positions of
+        # very large programs exceed 32 bits only in theory, but cost nothing here.
+        self.ops = array("q")
+        self.msgs = array("q")
+        self.protos = array("q")
+        self.custom_routes: list[tuple[int, ...]] = []
+        #: Interior swaps that did not use communication slots 0 and 1:
+        #: (delivery row, node, left slot, right slot).
+        self.swap_slots = array("q")
+        self.rows = 0
+        self.num_messages = 0
+        self.num_protocols = 0
         self.current = -1
 
     # ------------------------------------------------------------ qubit codes
@@ -103,9 +99,9 @@ class ProgramBuilder:
 
     def take_comm(self, node: int) -> int:
         pool = self.comm[node]
-        if not pool.available:
+        if not pool.free:
             raise ResourceError(f"node {node} has no free communication qubit")
-        return self.comm_code(node, pool.take())
+        return node * self.stride + self.stride_data + pool.take()
 
     def give_comm(self, code: int) -> None:
         node, local = divmod(code, self.stride)
@@ -129,65 +125,26 @@ class ProgramBuilder:
         *,
         node2: int = -1,
         clbit: int = -1,
-        link: int = -1,
         message: int = -1,
         source: int = -1,
         protocol: int | None = None,
     ) -> int:
         """Append one operation; returns its row."""
-        self.kind.append(int(kind))
-        self.node.append(node)
-        self.node2.append(node2)
-        self.q0.append(q0)
-        self.q1.append(q1)
-        self.clbit.append(clbit)
-        self.link.append(link)
-        self.protocol.append(self.current if protocol is None else protocol)
-        self.message.append(message)
-        self.source.append(source)
-        return len(self.kind) - 1
-
-    def extend(
-        self,
-        kind: list[int],
-        node: list[int],
-        q0: list[int],
-        q1: list[int],
-        clbit: list[int],
-        *,
-        node2: list[int] | None = None,
-        link: list[int] | None = None,
-        message: list[int] | None = None,
-    ) -> int:
-        """Append many operations of the current protocol at once; returns the first row."""
-        first = len(self.kind)
-        count = len(kind)
-        none = [-1] * count
-        self.kind.extend(kind)
-        self.node.extend(node)
-        self.node2.extend(node2 if node2 is not None else none)
-        self.q0.extend(q0)
-        self.q1.extend(q1)
-        self.clbit.extend(clbit)
-        self.link.extend(link if link is not None else none)
-        self.protocol.extend([self.current] * count)
-        self.message.extend(message if message is not None else none)
-        self.source.extend(none)
-        return first
-
-    def send_many(self, sources: list[int], target: int, producers: list[int]) -> int:
-        """Record one two-bit message per source node, produced by rows
-        ``producers[2k]`` and ``producers[2k + 1]``; returns the first message id."""
-        first = len(self.m_source)
-        count = len(sources)
-        self.m_source.extend(sources)
-        self.m_target.extend([target] * count)
-        self.m_bits.extend([2] * count)
-        self.m_protocol.extend([self.current] * count)
-        self.m_producer0.extend(producers[0::2])
-        self.m_producer1.extend(producers[1::2])
-        self.m_consumer.extend([-1] * count)
-        return first
+        self.ops.extend(
+            (
+                kind,
+                node,
+                node2,
+                q0,
+                q1,
+                clbit,
+                self.current if protocol is None else protocol,
+                message,
+                source,
+            )
+        )
+        self.rows += 1
+        return self.rows - 1
 
     def begin_protocol(
         self,
@@ -195,22 +152,25 @@ class ProgramBuilder:
         qubit: int,
         home: int,
         remote: int,
-        path: tuple[int, ...],
+        hops: int,
         *,
         burst: int = -1,
         split: bool = False,
+        route: tuple[int, ...] | None = None,
     ) -> int:
-        """Start a protocol row; later rows belong to it until :meth:`end_protocol`."""
-        self.p_kind.append(int(kind))
-        self.p_qubit.append(qubit)
-        self.p_home.append(home)
-        self.p_remote.append(remote)
-        self.p_hops.append(len(path) - 1)
-        self.p_burst.append(burst)
-        self.p_split.append(int(split))
-        self.route_nodes.extend(path)
-        self.route_ptr.append(len(self.route_nodes))
-        self.current = len(self.p_kind) - 1
+        """Start a protocol row; later rows belong to it until :meth:`end_protocol`.
+
+        ``route`` is the protocol's node path when it is not burst ``burst``'s
+        precomputed one.
+        """
+        if route is not None:
+            ref = -1 - len(self.custom_routes)
+            self.custom_routes.append(route)
+        else:
+            ref = burst
+        self.protos.extend((kind, qubit, home, remote, hops, burst, int(split), ref))
+        self.current = self.num_protocols
+        self.num_protocols += 1
         return self.current
 
     def end_protocol(self) -> None:
@@ -223,14 +183,11 @@ class ProgramBuilder:
         the operations' ``message`` column.
         """
         padded = (*producers, -1, -1)[:2]
-        self.m_source.append(source)
-        self.m_target.append(target)
-        self.m_bits.append(len(producers))
-        self.m_protocol.append(self.current)
-        self.m_producer0.append(padded[0])
-        self.m_producer1.append(padded[1])
-        self.m_consumer.append(consumer)
-        return len(self.m_source) - 1
+        self.msgs.extend(
+            (source, target, len(producers), self.current, padded[0], padded[1], consumer)
+        )
+        self.num_messages += 1
+        return self.num_messages - 1
 
     # ------------------------------------------------------------ finishing
 
@@ -239,14 +196,22 @@ class ProgramBuilder:
         comm = np.asarray([p.used for p in self.comm], dtype=np.int64)
         return data, comm
 
+    @staticmethod
+    def columns(flat: array[int], width: int) -> npt.NDArray[np.int64]:
+        """A flat record array as an ``(n, width)`` numpy view (no copy)."""
+        if not len(flat):
+            return np.zeros((0, width), dtype=np.int64)
+        return np.frombuffer(flat, dtype=np.int64).reshape(-1, width)
+
     def physical(
         self, codes: npt.ArrayLike, node_offset: IntArray, node_data: IntArray
     ) -> IntArray:
         """Global physical numbers of provisional codes (-1 stays -1)."""
-        array = np.asarray(codes, dtype=np.int64)
-        valid = array >= 0
-        safe = np.where(valid, array, 0)
+        values = np.asarray(codes, dtype=np.int64)
+        valid = values >= 0
+        safe = np.where(valid, values, 0)
         node, local = np.divmod(safe, self.stride)
         is_comm = local >= self.stride_data
         index = np.where(is_comm, node_data[node] + local - self.stride_data, local)
-        return np.where(valid, node_offset[node] + index, -1)
+        result: IntArray = np.where(valid, node_offset[node] + index, -1)
+        return result

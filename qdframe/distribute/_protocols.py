@@ -4,18 +4,25 @@
 communication qubit holds which burst's cat copy, which teleported qubits
 wait for a data slot, where every logical qubit is - and emits the rows of
 each protocol (see :mod:`qdframe.distribute.lower` for what they do).
+
+An EPR delivery is one ``EPR`` row whatever its length: the raw pairs on
+the route's links and the entanglement swaps at its intermediate nodes
+follow from the protocol's route (see :mod:`qdframe.distribute.program`).
+A swap holds two communication qubits of its node for a moment; they are
+slots 0 and 1 unless those were taken, and only the exceptions are recorded.
+So the work per delivery does not grow with its length, except at
+intermediate nodes that hold qubits at that moment.
 """
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from qdframe.distribute.program import OpKind, ProtocolKind
-from qdframe.distribute.routing import SWAP_COMM_QUBITS, link_index
+from qdframe.distribute.routing import SWAP_COMM_QUBITS
 from qdframe.errors import DistributionError, ResourceError
 
 if TYPE_CHECKING:
@@ -29,10 +36,9 @@ __all__ = ["ProtocolEmitter"]
 
 IntArray = npt.NDArray[np.int64]
 
-# The rows of one entanglement swap (see ``_Lowering._swaps``).
-_SWAP_PATTERN = (
-    OpKind.CX, OpKind.H, OpKind.MEASURE, OpKind.MEASURE,
-    OpKind.X_IF, OpKind.Z_IF, OpKind.RESET, OpKind.RESET,
+_EPR, _CX, _H, _MEASURE, _RESET, _X_IF, _Z_IF = (
+    int(OpKind.EPR), int(OpKind.CX), int(OpKind.H), int(OpKind.MEASURE),
+    int(OpKind.RESET), int(OpKind.X_IF), int(OpKind.Z_IF),
 )  # fmt: skip
 
 
@@ -47,11 +53,11 @@ class ProtocolEmitter:
         bursts: Bursts,
         runs: BurstRuns,
         positions: IntArray,
+        comm: IntArray,
     ) -> None:
         self.b = builder
         self.topology = topology
         self.routes = routes
-        self.links = link_index(topology)
         self.bursts = bursts
         self.runs = runs
         self.positions = positions
@@ -68,7 +74,32 @@ class ProtocolEmitter:
         self.run_head: list[int] = runs.head.tolist()
         self.held: list[dict[int, int]] = [{} for _ in range(topology.num_nodes)]
         self.pending: list[list[tuple[int, int]]] = [[] for _ in range(topology.num_nodes)]
+        #: Nodes that hold communication qubits between protocols (open
+        #: bursts' copies, teleported qubits waiting for a slot).
+        self.occupied: set[int] = set()
         self.loc: list[int] = []
+        # Every burst's fewest-hops route, found for all bursts at once.
+        self.route_ptr, self.route_nodes = routes.paths(bursts.home, bursts.remote)
+        self._check_routes(comm)
+        self.route_ptr_l: list[int] = self.route_ptr.tolist()
+        self.route_nodes_l: list[int] = self.route_nodes.tolist()
+
+    def _check_routes(self, comm: IntArray) -> None:
+        """Every intermediate node of every route must hold a swap's two qubits."""
+        interior = np.ones(len(self.route_nodes), dtype=bool)
+        interior[self.route_ptr[:-1]] = False
+        interior[self.route_ptr[1:] - 1] = False
+        short = interior & (comm[self.route_nodes] < SWAP_COMM_QUBITS)
+        if short.any():
+            at = int(np.flatnonzero(short)[0])
+            burst = int(np.searchsorted(self.route_ptr, at, side="right")) - 1
+            node = int(self.route_nodes[at])
+            raise ResourceError(
+                f"a burst of qubit {self.burst_qubit[burst]} from node "
+                f"{self.burst_home[burst]} to {self.burst_remote[burst]} needs "
+                f"{SWAP_COMM_QUBITS} communication qubit(s) on node {node}, which has "
+                f"{int(comm[node])}; raise comm_qubits_per_node"
+            )
 
     def _next_position(self, burst: int) -> int:
         run = self.next_run[burst]
@@ -96,72 +127,28 @@ class ProtocolEmitter:
             victim = max(held, key=lambda x: (self._next_position(x), -self.burst_hops[x]))
             self._close(victim)
 
-    def _deliver(self, path: tuple[int, ...], what: str) -> tuple[int, int]:
-        """Emit one EPR pair between the ends of ``path`` (swapping in between)."""
+    def _deliver(self, path: tuple[int, ...] | list[int], what: str) -> tuple[int, int, int]:
+        """Emit one EPR delivery between the ends of ``path``; returns (row, near, far)."""
         b = self.b
         hops = len(path) - 1
-        for i, node in enumerate(path):
-            self._acquire(node, 1 if i in (0, hops) else SWAP_COMM_QUBITS, what)
-        left: list[int] = [-1] * len(path)
-        right: list[int] = [-1] * len(path)
-        for i, node in enumerate(path):
-            if i > 0:
-                left[i] = b.take_comm(node)
-            if i < hops:
-                right[i] = b.take_comm(node)
-        links = self.links
-        b.extend(
-            [int(OpKind.EPR)] * hops,
-            list(path[:-1]),
-            right[:-1],
-            left[1:],
-            [-1] * hops,
-            node2=list(path[1:]),
-            link=[links[(min(u, v), max(u, v))] for u, v in itertools.pairwise(path)],
-        )
-        end = path[-1]
-        target = left[hops]
-        if hops > 1:
-            self._swaps(path, left, right, end, target)
-        return right[0], target
-
-    def _swaps(
-        self, path: tuple[int, ...], left: list[int], right: list[int], end: int, target: int
-    ) -> None:
-        """Bell measurements at every intermediate node, corrections at ``end``.
-
-        Per swap node, in this order: ``CX(l, r)``, ``H(l)``, measure ``l``,
-        measure ``r``, then at ``end`` ``X`` if ``r`` read 1 and ``Z`` if ``l``
-        did, then both halves reset (rows built in bulk: long routes have many).
-        """
-        b = self.b
-        middle = range(1, len(path) - 1)
-        first_row = len(b.kind)
-        first_message = len(b.m_source)
-        kinds: list[int] = []
-        nodes: list[int] = []
-        q0: list[int] = []
-        q1: list[int] = []
-        clbits: list[int] = []
-        messages: list[int] = []
-        producers: list[int] = []
-        pattern = [int(k) for k in _SWAP_PATTERN]
-        for k, i in enumerate(middle):
-            node, lq, rq = path[i], left[i], right[i]
-            base = first_row + 8 * k
-            kinds.extend(pattern)
-            nodes.extend((node, node, node, node, end, end, node, node))
-            q0.extend((lq, lq, lq, rq, target, target, lq, rq))
-            q1.extend((rq, -1, -1, -1, -1, -1, -1, -1))
-            clbits.extend((-1, -1, lq, rq, rq, lq, -1, -1))
-            m = first_message + k
-            messages.extend((-1, -1, -1, -1, m, m, -1, -1))
-            producers.extend((base + 2, base + 3))
-        b.extend(kinds, nodes, q0, q1, clbits, message=messages)
-        b.send_many([path[i] for i in middle], end, producers)
-        for i in middle:
-            b.give_comm(left[i])
-            b.give_comm(right[i])
+        home, end = path[0], path[hops]
+        self._acquire(home, 1, what)
+        busy = [node for node in path[1:hops] if node in self.occupied] if self.occupied else []
+        for node in busy:
+            self._acquire(node, SWAP_COMM_QUBITS, what)
+        self._acquire(end, 1, what)
+        near = b.take_comm(home)
+        far = b.take_comm(end)
+        row = b.rows
+        for node in busy:
+            pool = b.comm[node]
+            left, right = pool.take(), pool.take()
+            pool.give(left)
+            pool.give(right)
+            if (left, right) != (0, 1):
+                b.swap_slots.extend((row, node, left, right))
+        b.emit(OpKind.EPR, home, near, far, node2=end)
+        return row, near, far
 
     # ------------------------------------------------------------ protocols
 
@@ -173,51 +160,74 @@ class ProtocolEmitter:
             self.burst_remote[burst],
         )
         data = self.loc[qubit]
-        if b.node_of(data) != home:
+        if data // b.stride != home:
             raise DistributionError(
                 f"burst of qubit {qubit} expects it on node {home}, but it is on node "
                 f"{b.node_of(data)}; the cost report does not match this allocation"
             )
-        path = self._route(home, remote)
-        split = self.opened[burst]
+        lo, hi = self.route_ptr_l[burst], self.route_ptr_l[burst + 1]
+        path: tuple[int, ...] | list[int] = self.route_nodes_l[lo:hi]
+        custom = None
+        if any(self.pending):
+            chosen = self._route(home, remote)
+            if chosen != tuple(path):
+                path = custom = chosen
         protocol = b.begin_protocol(
-            ProtocolKind.BURST, qubit, home, remote, path, burst=burst, split=split
+            ProtocolKind.BURST,
+            qubit,
+            home,
+            remote,
+            len(path) - 1,
+            burst=burst,
+            split=self.opened[burst],
+            route=custom,
         )
-        near, far = self._deliver(path, f"a burst of qubit {qubit} from node {home} to {remote}")
-        b.emit(OpKind.CX, home, data, near)
-        m = b.emit(OpKind.MEASURE, home, near, clbit=near)
-        message = b.send(home, remote, (m,))
-        b.emit(OpKind.X_IF, remote, far, clbit=near, message=message)
-        b.emit(OpKind.RESET, home, near)
+        _, near, far = self._deliver(path, f"a burst of qubit {qubit} from node {home} to {remote}")
+        # Cat-entangler: CX, measure, X at the far end on the message, reset.
+        row = b.rows
+        message = b.num_messages
+        b.ops.extend((
+            _CX, home, -1, data, near, -1, protocol, -1, -1,
+            _MEASURE, home, -1, near, -1, near, protocol, -1, -1,
+            _X_IF, remote, -1, far, -1, near, protocol, message, -1,
+            _RESET, home, -1, near, -1, -1, protocol, -1, -1,
+        ))  # fmt: skip
+        b.rows += 4
+        b.msgs.extend((home, remote, 1, protocol, row + 1, -1, -1))
+        b.num_messages += 1
         b.give_comm(near)
         b.end_protocol()
         self.copy[burst] = far
         self.burst_protocol[burst] = protocol
         self.opened[burst] = True
         self.held[remote][burst] = far
+        self.occupied.add(remote)
 
     def _close(self, burst: int) -> None:
         b = self.b
-        qubit, home, remote = (
-            self.burst_qubit[burst],
-            self.burst_home[burst],
-            self.burst_remote[burst],
-        )
+        home, remote = self.burst_home[burst], self.burst_remote[burst]
         copy = self.copy[burst]
-        data = self.loc[qubit]
+        data = self.loc[self.burst_qubit[burst]]
         # The disentangler belongs to the protocol that opened the burst; it
         # may run in the middle of another protocol that needed the qubit.
-        outer = b.current
-        b.current = self.burst_protocol[burst]
-        b.emit(OpKind.H, remote, copy)
-        m = b.emit(OpKind.MEASURE, remote, copy, clbit=copy)
-        message = b.send(remote, home, (m,))
-        b.emit(OpKind.Z_IF, home, data, clbit=copy, message=message)
-        b.emit(OpKind.RESET, remote, copy)
+        protocol = self.burst_protocol[burst]
+        row = b.rows
+        message = b.num_messages
+        b.ops.extend((
+            _H, remote, -1, copy, -1, -1, protocol, -1, -1,
+            _MEASURE, remote, -1, copy, -1, copy, protocol, -1, -1,
+            _Z_IF, home, -1, data, -1, copy, protocol, message, -1,
+            _RESET, remote, -1, copy, -1, -1, protocol, -1, -1,
+        ))  # fmt: skip
+        b.rows += 4
+        b.msgs.extend((remote, home, 1, protocol, row + 1, -1, -1))
+        b.num_messages += 1
         b.give_comm(copy)
-        b.current = outer
         self.copy[burst] = -1
-        del self.held[remote][burst]
+        held = self.held[remote]
+        del held[burst]
+        if not held and not self.pending[remote]:
+            self.occupied.discard(remote)
 
     def _migrate(self, moves: list[tuple[int, int, int]]) -> None:
         """Teleport the qubits that change node between two slices.
@@ -271,8 +281,19 @@ class ProtocolEmitter:
                 f"{b.node_of(data)}"
             )
         path = self._route(source, target)
-        b.begin_protocol(ProtocolKind.TELEPORT, qubit, source, target, path)
-        near, far = self._deliver(path, f"teleporting qubit {qubit} from node {source} to {target}")
+        interior = path[1:-1]
+        comm = self.b.comm
+        for node in interior:
+            if comm[node].capacity < SWAP_COMM_QUBITS:
+                raise ResourceError(
+                    f"teleporting qubit {qubit} from node {source} to {target} needs "
+                    f"{SWAP_COMM_QUBITS} communication qubit(s) on node {node}, which has "
+                    f"{comm[node].capacity}; raise comm_qubits_per_node"
+                )
+        b.begin_protocol(ProtocolKind.TELEPORT, qubit, source, target, len(path) - 1, route=path)
+        _, near, far = self._deliver(
+            path, f"teleporting qubit {qubit} from node {source} to {target}"
+        )
         b.emit(OpKind.CX, source, data, near)
         b.emit(OpKind.H, source, data)
         mz = b.emit(OpKind.MEASURE, source, data, clbit=data)
@@ -298,9 +319,12 @@ class ProtocolEmitter:
         b = self.b
         if b.data[node].available == 0:
             self.pending[node].append((qubit, held))
+            self.occupied.add(node)
             return
         slot = b.take_data(node)
         b.emit(OpKind.CX, node, held, slot)
         b.emit(OpKind.CX, node, slot, held)
         b.give_comm(held)
         self.loc[qubit] = slot
+        if not self.held[node] and not self.pending[node]:
+            self.occupied.discard(node)

@@ -43,7 +43,12 @@ import numpy.typing as npt
 
 from qdframe.allocation import Allocation, AllocationProblem, GateArray
 from qdframe.cost import CostReport, evaluate
-from qdframe.distribute._builder import ProgramBuilder
+from qdframe.distribute._builder import (
+    MESSAGE_FIELDS,
+    OP_FIELDS,
+    PROTOCOL_FIELDS,
+    ProgramBuilder,
+)
 from qdframe.distribute._protocols import ProtocolEmitter
 from qdframe.distribute._runs import burst_runs
 from qdframe.distribute.program import DistributedProgram, Layout, OpKind
@@ -110,6 +115,7 @@ class _Lowering(ProtocolEmitter):
             bursts,
             runs,
             positions,
+            comm,
         )
         self.gates = gates
         self.allocation = allocation
@@ -118,6 +124,8 @@ class _Lowering(ProtocolEmitter):
         self.cut = cut_bursts
         self.member_ptr = runs.member_ptr.tolist()
         self.members = runs.members.tolist()
+        self.qubit_rows: list[list[int]] = gates.qubits.tolist()
+        self.position_l: list[int] = positions.tolist()
         # Source-circuit classical bits: the operation that last wrote each one.
         self.writer: dict[int, tuple[int, int]] = {}
         self.clbit_index = (
@@ -128,7 +136,6 @@ class _Lowering(ProtocolEmitter):
 
     def run(self) -> DistributedProgram:
         gates = self.gates
-        b = self.b
         num_rows = gates.num_gates
         row_at = np.full(self.length, -1, dtype=np.int64)
         row_at[self.positions] = np.arange(num_rows, dtype=np.int64)
@@ -140,8 +147,8 @@ class _Lowering(ProtocolEmitter):
         run_of_row[self.runs.head] = np.arange(self.runs.num_runs, dtype=np.int64)
         boundaries = self._boundaries()
         for node in self.allocation.assignment[0].tolist():
-            self.loc.append(b.take_data(int(node)))
-        qubit_rows = gates.qubits.tolist()
+            self.loc.append(self.b.take_data(int(node)))
+        qubit_rows = self.qubit_rows
         row_at_l = row_at.tolist()
         burst_l = burst_of_row.tolist()
         run_l = run_of_row.tolist()
@@ -151,10 +158,17 @@ class _Lowering(ProtocolEmitter):
             if self.circuit is not None
             else {}
         )
+        cut = self.cut
+        loc = self.loc
+        stride = self.b.stride
+        ops = self.b.ops
+        gate = int(OpKind.GATE)
+        b = self.b
         for position in range(self.length):
-            moves = boundaries.get(position)
-            if moves:
-                self._migrate(moves)
+            if boundaries:
+                moves = boundaries.get(position)
+                if moves:
+                    self._migrate(moves)
             row = row_at_l[position]
             if row < 0:
                 assert data is not None
@@ -164,13 +178,22 @@ class _Lowering(ProtocolEmitter):
                 self._local(position, [qubit_index[q] for q in instruction.qubits])
                 continue
             a, c = qubit_rows[row]
-            if c < 0:
-                self._local(position, [a])
-                continue
-            burst = burst_l[row]
+            burst = burst_l[row] if c >= 0 else -1
             if burst < 0:
-                self._local(position, [a, c])
-            elif burst in self.cut:
+                if data is not None and data[position].clbits:
+                    self._local(position, [a] if c < 0 else [a, c])
+                    continue
+                ca = loc[a]
+                node = ca // stride
+                if c < 0:
+                    ops.extend((gate, node, -1, ca, -1, -1, -1, -1, position))
+                else:
+                    cc = loc[c]
+                    if cc // stride != node:
+                        self._local(position, [a, c])  # raises the mismatch
+                    ops.extend((gate, node, -1, ca, cc, -1, -1, -1, position))
+                b.rows += 1
+            elif burst in cut:
                 self._cut(position, a, c)
             else:
                 run = run_l[row]
@@ -260,25 +283,28 @@ class _Lowering(ProtocolEmitter):
         copy = self.copy[burst]
         remote = self.burst_remote[burst]
         qubit = self.burst_qubit[burst]
-        qubit_rows = self.gates.qubits
-        for j in range(self.member_ptr[run], self.member_ptr[run + 1]):
-            row = self.members[j]
-            a, c = (int(x) for x in qubit_rows[row])
-            codes = [copy if x == qubit else self.loc[x] for x in (a, c)]
-            partner = codes[1] if a == qubit else codes[0]
-            if self.b.node_of(partner) != remote:
+        qubit_rows = self.qubit_rows
+        positions = self.position_l
+        loc = self.loc
+        stride = self.b.stride
+        ops = self.b.ops
+        gate = int(OpKind.GATE)
+        lo, hi = self.member_ptr[run], self.member_ptr[run + 1]
+        for row in self.members[lo:hi]:
+            a, c = qubit_rows[row]
+            if a == qubit:
+                first, second = copy, loc[c]
+                partner = second
+            else:
+                first, second = loc[a], copy
+                partner = first
+            if partner // stride != remote:
                 raise DistributionError(
-                    f"gate row {row}: partner qubit is on node {self.b.node_of(partner)}, but "
+                    f"gate row {row}: partner qubit is on node {partner // stride}, but "
                     f"its burst aims at node {remote}; the cost report does not match"
                 )
-            self.b.emit(
-                OpKind.GATE,
-                remote,
-                codes[0],
-                codes[1],
-                source=int(self.positions[row]),
-                protocol=-1,
-            )
+            ops.extend((gate, remote, -1, first, second, -1, -1, -1, positions[row]))
+        self.b.rows += hi - lo
         self.next_run[burst] = run + 1
         if run + 1 == self.run_end[burst]:
             self._close(burst)
@@ -289,7 +315,15 @@ class _Lowering(ProtocolEmitter):
         b = self.b
         if any(self.pending):
             raise DistributionError("internal: teleported qubits left without a data slot")
+        protos = b.columns(b.protos, PROTOCOL_FIELDS)
+        route_ptr, route_nodes = self._protocol_routes(protos[:, 7])
         node_data, node_comm = b.used_counts()
+        # A swap holds slots 0 and 1 of its node (exceptions were taken from the pool).
+        interior = np.ones(len(route_nodes), dtype=bool)
+        interior[route_ptr[:-1]] = False
+        interior[route_ptr[1:] - 1] = False
+        swap_nodes = np.unique(route_nodes[interior])
+        node_comm[swap_nodes] = np.maximum(node_comm[swap_nodes], 2)
         node_offset = np.zeros(self.topology.num_nodes + 1, dtype=np.int64)
         np.cumsum(node_data + node_comm, out=node_offset[1:])
         phys = b.physical
@@ -300,50 +334,84 @@ class _Lowering(ProtocolEmitter):
             initial=_ro(phys(self._initial_codes(), node_offset, node_data)),
             final=_ro(phys(self.loc, node_offset, node_data)),
         )
-        plan_ebits = int(
-            sum(self.burst_hops[i] for i in range(len(self.bursts)) if i not in self.cut)
-        ) + int(
-            self.topology.hops(
-                self.allocation.migrations().source, self.allocation.migrations().target
-            ).sum()
+        moves = self.allocation.migrations()
+        hops = self.bursts.hops
+        kept = np.ones(len(hops), dtype=bool)
+        if self.cut:
+            kept[np.fromiter(self.cut, dtype=np.int64)] = False
+        plan_ebits = int(hops[kept].sum()) + int(
+            self.topology.hops(moves.source, moves.target).sum()
         )
-        producers = np.stack(
-            [np.asarray(b.m_producer0, dtype=np.int64), np.asarray(b.m_producer1, dtype=np.int64)],
-            axis=1,
+        ops = b.columns(b.ops, OP_FIELDS)
+        msgs = b.columns(b.msgs, MESSAGE_FIELDS)
+        swaps = b.columns(b.swap_slots, 4)
+        swap_slots = (
+            np.stack(
+                [
+                    swaps[:, 0],
+                    swaps[:, 1],
+                    phys(
+                        swaps[:, 1] * b.stride + b.stride_data + swaps[:, 2], node_offset, node_data
+                    ),
+                    phys(
+                        swaps[:, 1] * b.stride + b.stride_data + swaps[:, 3], node_offset, node_data
+                    ),
+                ],
+                axis=1,
+            )
+            if len(swaps)
+            else np.zeros((0, 4), dtype=np.int64)
         )
-        return DistributedProgram(
+        program = DistributedProgram(
             topology=self.topology,
             layout=layout,
-            kind=_ro(b.kind, np.int8),
-            node=_ro(b.node),
-            node2=_ro(b.node2),
-            q0=_ro(phys(b.q0, node_offset, node_data)),
-            q1=_ro(phys(b.q1, node_offset, node_data)),
-            clbit=_ro(phys(b.clbit, node_offset, node_data)),
-            link=_ro(b.link),
-            protocol=_ro(b.protocol),
-            message=_ro(b.message),
-            source=_ro(b.source),
-            protocol_kind=_ro(b.p_kind, np.int8),
-            protocol_qubit=_ro(b.p_qubit),
-            protocol_home=_ro(b.p_home),
-            protocol_remote=_ro(b.p_remote),
-            protocol_hops=_ro(b.p_hops),
-            protocol_burst=_ro(b.p_burst),
-            protocol_split=_ro(b.p_split, np.bool_),
-            route_ptr=_ro(b.route_ptr),
-            route_nodes=_ro(b.route_nodes),
-            message_source=_ro(b.m_source),
-            message_target=_ro(b.m_target),
-            message_bits=_ro(b.m_bits),
-            message_protocol=_ro(b.m_protocol),
-            message_producers=_ro(producers),
-            message_consumer=_ro(b.m_consumer),
+            kind=_ro(ops[:, 0], np.int8),
+            node=_ro(ops[:, 1], np.int32),
+            node2=_ro(ops[:, 2], np.int32),
+            q0=_ro(phys(ops[:, 3], node_offset, node_data), np.int32),
+            q1=_ro(phys(ops[:, 4], node_offset, node_data), np.int32),
+            clbit=_ro(phys(ops[:, 5], node_offset, node_data), np.int32),
+            protocol=_ro(ops[:, 6], np.int32),
+            message=_ro(ops[:, 7], np.int32),
+            source=_ro(ops[:, 8], np.int32),
+            protocol_kind=_ro(protos[:, 0], np.int8),
+            protocol_qubit=_ro(protos[:, 1], np.int32),
+            protocol_home=_ro(protos[:, 2], np.int32),
+            protocol_remote=_ro(protos[:, 3], np.int32),
+            protocol_hops=_ro(protos[:, 4], np.int32),
+            protocol_burst=_ro(protos[:, 5], np.int32),
+            protocol_split=_ro(protos[:, 6], np.bool_),
+            route_ptr=_ro(route_ptr),
+            route_nodes=_ro(route_nodes, np.int32),
+            message_source=_ro(msgs[:, 0], np.int32),
+            message_target=_ro(msgs[:, 1], np.int32),
+            message_bits=_ro(msgs[:, 2], np.int32),
+            message_protocol=_ro(msgs[:, 3], np.int32),
+            message_producers=_ro(msgs[:, 4:6], np.int32),
+            message_consumer=_ro(msgs[:, 6], np.int32),
             plan_ebits=plan_ebits,
             gates=self.gates,
             circuit=self.circuit,
+            swap_slots=_ro(swap_slots),
             notes={"hoist_runs": self.runs.num_runs, "bursts_cut": len(self.cut)},
         )
+        return program
+
+    def _protocol_routes(self, refs: npt.NDArray[np.int64]) -> tuple[IntArray, IntArray]:
+        """Route CSR of every protocol, gathered from the bursts' routes in bulk."""
+        ptr, nodes = self.route_ptr, self.route_nodes
+        custom = self.b.custom_routes
+        if custom:
+            extra_ptr = ptr[-1] + np.cumsum([len(r) for r in custom])
+            ptr = np.concatenate([ptr, extra_ptr])
+            nodes = np.concatenate([nodes, np.asarray([n for r in custom for n in r], np.int64)])
+        which = np.where(refs >= 0, refs, len(self.route_ptr) - 1 + (-1 - refs))
+        lengths = ptr[which + 1] - ptr[which]
+        out_ptr = np.zeros(len(which) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=out_ptr[1:])
+        shift = np.repeat(ptr[which] - out_ptr[:-1], lengths)
+        gathered = nodes[np.arange(int(out_ptr[-1]), dtype=np.int64) + shift]
+        return out_ptr, gathered
 
     def _initial_codes(self) -> list[int]:
         stride = self.b.stride

@@ -6,6 +6,16 @@ are in *program order*: a sequential order that is correct when executed one
 after another; the scheduler finds the parallelism from the qubits, links
 and classical bits each operation uses.
 
+An EPR delivery is **one row** whatever its length: an ``EPR`` row names
+its protocol, whose route (``route_ptr``/``route_nodes``) says which links
+carry the raw pairs and which intermediate nodes swap them. What a route
+implies - one raw pair per link, at every intermediate node a Bell
+measurement of two communication qubits (slots 0 and 1 of the node unless
+``swap_slots`` says otherwise) and two bits sent to the far end, which
+corrects with ``X`` and ``Z`` - is not stored; :meth:`DistributedProgram.expanded`
+writes it out as rows (the form :meth:`DistributedProgram.to_circuit` builds
+from and :meth:`DistributedProgram.network_operations` lists).
+
 Physical qubits are numbered globally: node ``n`` owns the block
 ``node_offset[n] .. node_offset[n + 1] - 1``, its used data slots first,
 then its used communication qubits. Each physical qubit has one protocol
@@ -47,6 +57,7 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 
 
 class OpKind(IntEnum):
@@ -54,7 +65,10 @@ class OpKind(IntEnum):
 
     #: An instruction of the source circuit, run locally (``source`` is its index).
     GATE = 0
-    #: One raw EPR pair on link ``link``: ``q0`` at ``node``, ``q1`` at ``node2``.
+    #: An EPR pair delivered along its protocol's route: ``q0`` at ``node``
+    #: (the route's first node), ``q1`` at ``node2`` (its last); one raw pair
+    #: per link, swapped at the intermediate nodes. In an expanded program
+    #: (:meth:`DistributedProgram.expanded`) one raw pair on one link.
     EPR = 1
     #: Protocol CNOT, control ``q0``, target ``q1`` (same node).
     CX = 2
@@ -132,7 +146,7 @@ class Message:
     path: tuple[int, ...]
 
 
-def _readonly(values: list[int] | IntArray, dtype: Any = np.int64) -> npt.NDArray[Any]:
+def _readonly(values: list[int] | npt.NDArray[Any], dtype: Any = np.int64) -> npt.NDArray[Any]:
     array = np.asarray(values, dtype=dtype)
     array.flags.writeable = False
     return array
@@ -190,7 +204,7 @@ class DistributedProgram:
     ``node`` (where it runs; for ``EPR`` and ``CUT`` the first end),
     ``node2`` (other end of ``EPR``/``CUT``, else -1), ``q0``/``q1`` (physical
     qubits, -1 when unused), ``clbit`` (protocol bit written or read),
-    ``link`` (link id of an ``EPR``), ``protocol`` (row of the protocol
+    ``protocol`` (row of the protocol
     table, -1 for source gates), ``message`` (message carrying the bit a
     correction needs, -1 when local), ``source`` (instruction index for
     ``GATE``/``CUT``, -1 otherwise).
@@ -208,42 +222,50 @@ class DistributedProgram:
     reading row for messages of the source circuit's own conditions; -1 for
     protocol messages, whose readers name them in ``message``). A message
     whose source and target are the same node only orders two operations;
-    it is not sent and is left out of the counts.
+    it is not sent and is left out of the counts. The messages of
+    entanglement swaps are implied by the routes and not stored (see
+    :meth:`swap_messages`).
+
+    ``swap_slots`` lists the ``(row, node, left, right)`` physical qubits of
+    the swaps that did not use their node's communication slots 0 and 1.
+    ``raw_pairs`` marks an expanded program, whose ``EPR`` rows are single
+    raw pairs and whose swaps are rows.
     """
 
     topology: Topology
     layout: Layout
     kind: npt.NDArray[np.int8]
-    node: IntArray
-    node2: IntArray
-    q0: IntArray
-    q1: IntArray
-    clbit: IntArray
-    link: IntArray
-    protocol: IntArray
-    message: IntArray
-    source: IntArray
+    node: Int32Array
+    node2: Int32Array
+    q0: Int32Array
+    q1: Int32Array
+    clbit: Int32Array
+    protocol: Int32Array
+    message: Int32Array
+    source: Int32Array
     protocol_kind: npt.NDArray[np.int8]
-    protocol_qubit: IntArray
-    protocol_home: IntArray
-    protocol_remote: IntArray
-    protocol_hops: IntArray
-    protocol_burst: IntArray
+    protocol_qubit: Int32Array
+    protocol_home: Int32Array
+    protocol_remote: Int32Array
+    protocol_hops: Int32Array
+    protocol_burst: Int32Array
     protocol_split: npt.NDArray[np.bool_]
     route_ptr: IntArray
-    route_nodes: IntArray
-    message_source: IntArray
-    message_target: IntArray
-    message_bits: IntArray
-    message_protocol: IntArray
-    message_producers: IntArray
-    message_consumer: IntArray
+    route_nodes: Int32Array
+    message_source: Int32Array
+    message_target: Int32Array
+    message_bits: Int32Array
+    message_protocol: Int32Array
+    message_producers: Int32Array
+    message_consumer: Int32Array
     plan_ebits: int
     gates: GateArray
     circuit: QuantumCircuit | None = None
     num_clbits_source: int = 0
     sampling_overhead: float = 1.0
     notes: dict[str, Any] = field(default_factory=dict)
+    swap_slots: IntArray = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int64))
+    raw_pairs: bool = False
 
     # ------------------------------------------------------------- figures
 
@@ -264,7 +286,62 @@ class DistributedProgram:
     @property
     def ebits(self) -> int:
         """EPR pairs the program consumes (raw pairs on links, one per hop)."""
-        return self.kind_counts["epr"]
+        if self.raw_pairs:
+            return self.kind_counts["epr"]
+        return int(self.delivery_hops.sum())
+
+    @cached_property
+    def delivery_rows(self) -> IntArray:
+        """Rows of the ``EPR`` deliveries, ascending."""
+        return _readonly(np.flatnonzero(self.kind == OpKind.EPR))
+
+    @cached_property
+    def delivery_hops(self) -> IntArray:
+        """Links each delivery's raw pairs use (1 for every row of an expanded program)."""
+        if self.raw_pairs:
+            return _readonly(np.ones(len(self.delivery_rows), dtype=np.int64))
+        return _readonly(self.protocol_hops[self.protocol[self.delivery_rows]].astype(np.int64))
+
+    @cached_property
+    def delivery_routes(self) -> tuple[IntArray, IntArray]:
+        """Node path of every delivery as CSR ``(ptr, nodes)``, in delivery order."""
+        rows = self.delivery_rows
+        if self.raw_pairs:
+            ptr = np.arange(0, 2 * len(rows) + 1, 2, dtype=np.int64)
+            nodes = np.stack([self.node[rows], self.node2[rows]], axis=1).reshape(-1)
+            return _readonly(ptr), _readonly(nodes.astype(np.int64))
+        protocols = self.protocol[rows].astype(np.int64)
+        lo = self.route_ptr[protocols]
+        lengths = self.route_ptr[protocols + 1] - lo
+        ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=ptr[1:])
+        shift = np.repeat(lo - ptr[:-1], lengths)
+        nodes = self.route_nodes[np.arange(int(ptr[-1]), dtype=np.int64) + shift]
+        return _readonly(ptr), _readonly(nodes.astype(np.int64))
+
+    @cached_property
+    def delivery_links(self) -> tuple[IntArray, IntArray]:
+        """Links of every delivery's raw pairs as CSR ``(ptr, links)``, in route order."""
+        from qdframe.distribute.routing import link_ids
+
+        ptr, nodes = self.delivery_routes
+        count = len(ptr) - 1
+        hop_ptr = ptr - np.arange(count + 1, dtype=np.int64)
+        if not len(nodes):
+            return _readonly(hop_ptr), _readonly(np.zeros(0, dtype=np.int64))
+        inner = np.ones(len(nodes) - 1, dtype=bool)
+        inner[ptr[1:-1] - 1] = False  # pairs that straddle two routes
+        links = link_ids(self.topology, nodes[:-1][inner], nodes[1:][inner])
+        return _readonly(hop_ptr), _readonly(links)
+
+    @cached_property
+    def link(self) -> IntArray:
+        """Per row: the link of a one-hop ``EPR`` row, else -1."""
+        out = np.full(self.num_operations, -1, dtype=np.int64)
+        ptr, links = self.delivery_links
+        single = np.diff(ptr) == 1
+        out[self.delivery_rows[single]] = links[ptr[:-1][single]]
+        return _readonly(out)
 
     @property
     def split_ebits(self) -> int:
@@ -287,7 +364,7 @@ class DistributedProgram:
     @property
     def swaps(self) -> int:
         """Entanglement swaps (Bell measurements at intermediate nodes)."""
-        return int(np.maximum(self.protocol_hops - 1, 0).sum())
+        return int(np.maximum(self.protocol_hops.astype(np.int64) - 1, 0).sum())
 
     @property
     def num_bursts(self) -> int:
@@ -310,8 +387,24 @@ class DistributedProgram:
 
     @property
     def classical_bits(self) -> int:
-        """Measurement bits sent between nodes."""
-        return int(self.message_bits[self.is_sent].sum())
+        """Measurement bits sent between nodes (two per entanglement swap included)."""
+        return int(self.message_bits[self.is_sent].sum()) + 2 * self._implied_swaps
+
+    @property
+    def _implied_swaps(self) -> int:
+        """Swaps whose messages are implied by routes, not stored."""
+        return 0 if self.raw_pairs else self.swaps
+
+    @property
+    def num_messages_sent(self) -> int:
+        """Messages between nodes, those of entanglement swaps included."""
+        return int(self.is_sent.sum()) + self._implied_swaps
+
+    @property
+    def classical_bytes(self) -> int:
+        """Payload bytes of every message sent between nodes, before compression."""
+        swap_bytes = (2 + MESSAGE_HEADER_BITS + 7) // 8
+        return int(self.message_bytes[self.is_sent].sum()) + swap_bytes * self._implied_swaps
 
     def route(self, protocol: int) -> tuple[int, ...]:
         """Node path of a protocol's EPR pair."""
@@ -332,8 +425,10 @@ class DistributedProgram:
             "cuts": self.num_cuts,
             "sampling_overhead": self.sampling_overhead,
             "classical_bits": self.classical_bits,
-            "messages": int(self.is_sent.sum()),
+            "messages": self.num_messages_sent,
+            "classical_bytes": self.classical_bytes,
             "operations": self.num_operations,
+            "deliveries": len(self.delivery_rows),
             "operation_counts": self.kind_counts,
             "physical_qubits": self.layout.num_qubits,
             "data_qubits_used": self.layout.node_data.tolist(),
@@ -382,6 +477,8 @@ class DistributedProgram:
 
     def network_operations(self) -> list[NetworkOperation]:
         """Every raw EPR pair, in program order, with its link."""
+        if not self.raw_pairs:
+            return self.expanded().network_operations()
         rows = np.flatnonzero(self.kind == OpKind.EPR)
         return [
             NetworkOperation(
@@ -400,7 +497,10 @@ class DistributedProgram:
         return _readonly((self.message_bits + MESSAGE_HEADER_BITS + 7) // 8)
 
     def messages(self) -> list[Message]:
-        """Every classical message sent between nodes, in program order."""
+        """Every classical message sent between nodes, in program order
+        (those of entanglement swaps included)."""
+        if not self.raw_pairs and self.swaps:
+            return self.expanded().messages()
         found = []
         for m in np.flatnonzero(self.is_sent).tolist():
             source, target = int(self.message_source[m]), int(self.message_target[m])
@@ -425,11 +525,26 @@ class DistributedProgram:
 
     # ------------------------------------------------------------- circuit
 
+    def expanded(self) -> DistributedProgram:
+        """The same program with every delivery written out: one ``EPR`` row per
+        raw pair and link, and the rows and messages of every entanglement
+        swap (built once and cached; meant for programs small enough to
+        simulate or read)."""
+        if self.raw_pairs:
+            return self
+        return self._expanded
+
+    @cached_property
+    def _expanded(self) -> DistributedProgram:
+        from qdframe.distribute._expand import expand
+
+        return expand(self)
+
     @cached_property
     def _circuit(self) -> QuantumCircuit:
         from qdframe.distribute.circuit import build_circuit
 
-        return build_circuit(self)
+        return build_circuit(self.expanded())
 
     def to_circuit(self) -> QuantumCircuit:
         """The program as a Qiskit circuit: one quantum register per node.

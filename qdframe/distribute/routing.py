@@ -27,7 +27,7 @@ from qdframe.errors import ConfigError, ResourceError
 if TYPE_CHECKING:
     from qdframe.topology import Topology
 
-__all__ = ["RouteTable", "link_index"]
+__all__ = ["RouteTable", "link_ids", "link_index"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -38,6 +38,24 @@ SWAP_COMM_QUBITS = 2
 def link_index(topology: Topology) -> dict[tuple[int, int], int]:
     """Link id (row of ``topology.edges``) of every adjacent node pair, ``u < v``."""
     return {(int(u), int(v)): i for i, (u, v) in enumerate(topology.edges.tolist())}
+
+
+def link_ids(topology: Topology, u: npt.ArrayLike, v: npt.ArrayLike) -> IntArray:
+    """Link ids of adjacent node pairs ``(u[i], v[i])`` (vectorised; -1 where not a link)."""
+    uu = np.asarray(u, dtype=np.int64)
+    vv = np.asarray(v, dtype=np.int64)
+    n = topology.num_nodes
+    edges = topology.edges
+    keys = edges[:, 0] * n + edges[:, 1]
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    wanted = np.minimum(uu, vv) * n + np.maximum(uu, vv)
+    at = np.searchsorted(sorted_keys, wanted)
+    at = np.minimum(at, max(len(sorted_keys) - 1, 0))
+    if not len(sorted_keys):
+        return np.full(wanted.shape, -1, dtype=np.int64)
+    found = sorted_keys[at] == wanted
+    return np.where(found, order[at], -1).astype(np.int64)
 
 
 class RouteTable:
@@ -107,6 +125,72 @@ class RouteTable:
             )
         walk.reverse()
         return tuple(walk)
+
+    def paths(self, a: npt.ArrayLike, b: npt.ArrayLike) -> tuple[IntArray, IntArray]:
+        """The routes of many node pairs at once, as CSR: route ``i`` is
+        ``nodes[ptr[i]:ptr[i + 1]]`` (both ends included), the same path
+        :meth:`path` gives. The walk back from ``b`` runs over all pairs at
+        once, one numpy step per hop.
+
+        :raises ResourceError: as :meth:`path`.
+        """
+        aa = np.asarray(a, dtype=np.int64).reshape(-1)
+        bb = np.asarray(b, dtype=np.int64).reshape(-1)
+        count = len(aa)
+        hops = self.topology.hops(aa, bb).astype(np.int64) if count else np.zeros(0, np.int64)
+        ptr = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(hops + 1, out=ptr[1:])
+        nodes = np.empty(int(ptr[-1]), dtype=np.int64)
+        if count:
+            sources, row = np.unique(aa, return_inverse=True)
+            parents = np.stack([self._parents_of(int(s)) for s in sources.tolist()])
+            current = bb.copy()
+            ends = ptr[1:] - 1
+            for step in range(int(hops.max(initial=0)) + 1):
+                live = np.flatnonzero(hops >= step)
+                nodes[ends[live] - step] = current[live]
+                current[live] = parents[row[live], np.maximum(current[live], 0)]
+            # A chain that is cut (-1) or reaches the source early (its parent
+            # is itself) is not a fewest-hops route through swap-capable nodes.
+            bad = np.zeros(count, dtype=bool)
+            bad |= nodes[ptr[:-1]] != aa
+            invalid = nodes < 0
+            invalid[1:] |= nodes[1:] == nodes[:-1]
+            invalid[ptr[:-1]] = nodes[ptr[:-1]] < 0
+            owner = np.repeat(np.arange(count), hops + 1)
+            bad[owner[invalid]] = True
+            broken = np.flatnonzero(bad)
+            if len(broken):
+                i = int(broken[0])
+                self.path(int(aa[i]), int(bb[i]))  # raises the detailed error
+            if self._fixed:
+                n = self.topology.num_nodes
+                fixed: dict[int, tuple[int, ...]] = {}
+                for (u, v), route in self._fixed.items():
+                    fixed[u * n + v] = route
+                    fixed[v * n + u] = route[::-1]
+                keys = aa * n + bb
+                hit = np.flatnonzero(np.isin(keys, np.fromiter(fixed, dtype=np.int64)))
+                for i in hit.tolist():
+                    route = fixed[int(keys[i])]
+                    if len(route) != int(ptr[i + 1] - ptr[i]):
+                        return self._paths_slow(aa, bb)
+                    nodes[ptr[i] : ptr[i + 1]] = route
+        return ptr, nodes
+
+    def _paths_slow(self, aa: IntArray, bb: IntArray) -> tuple[IntArray, IntArray]:
+        routes = [self.path(int(x), int(y)) for x, y in zip(aa.tolist(), bb.tolist(), strict=True)]
+        ptr = np.zeros(len(routes) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in routes], out=ptr[1:])
+        flat = [node for route in routes for node in route]
+        return ptr, np.asarray(flat, dtype=np.int64)
+
+    def _parents_of(self, source: int) -> IntArray:
+        parents = self._parents.get(source)
+        if parents is None:
+            parents = self._bfs(source)
+            self._parents[source] = parents
+        return parents
 
     def hops(self, a: int, b: int) -> int:
         """Links on the route from ``a`` to ``b``."""

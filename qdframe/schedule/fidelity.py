@@ -7,7 +7,7 @@ probability"):
   (single- and two-qubit gates, measurements, conditioned corrections);
 * **EPR pairs**: the fidelity of every end-to-end pair a protocol consumes,
   the Werner composition (:func:`qdframe.topology.werner_fidelity`) of its
-  links' (purified) pair fidelities;
+  links' (purified) pair fidelities (the gates of its swaps count as gates);
 * **idle decoherence**: for every period a qubit holds a state (from its
   first operation to the reset that frees it, or to the end of the program
   for data qubits), the average fidelity of the thermal-relaxation channel
@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qdframe.distribute.program import DistributedProgram, OpKind
+from qdframe.schedule._deliveries import DeliveryGeometry, DeliveryTimes
 
 __all__ = ["FidelityEstimate", "idle_log_fidelity", "pair_log_fidelity"]
 
@@ -43,17 +44,18 @@ class FidelityEstimate:
         return {"total": self.total, "gates": self.gates, "epr": self.epr, "idle": self.idle}
 
 
-def pair_log_fidelity(program: DistributedProgram, link_fidelity: FloatArray) -> float:
+def pair_log_fidelity(
+    program: DistributedProgram, link_fidelity: FloatArray, geometry: DeliveryGeometry
+) -> float:
     """Sum of ``log F`` over the end-to-end pairs the program's protocols consume."""
-    epr = program.kind == OpKind.EPR
-    if not epr.any():
+    if not geometry.count:
         return 0.0
     werner = (4.0 * link_fidelity - 1.0) / 3.0
-    log_w = np.log(np.maximum(werner, 1e-300))[program.link[epr]]
-    per_protocol = np.bincount(
-        program.protocol[epr], weights=log_w, minlength=len(program.protocol_kind)
-    )
-    used = np.bincount(program.protocol[epr], minlength=len(program.protocol_kind)) > 0
+    log_w = np.log(np.maximum(werner, 1e-300))[geometry.hop_link]
+    protocol = program.protocol[geometry.rows].astype(np.int64)[geometry.hop_delivery]
+    size = len(program.protocol_kind)
+    per_protocol = np.bincount(protocol, weights=log_w, minlength=size)
+    used = np.bincount(protocol, minlength=size) > 0
     fidelity = (3.0 * np.exp(per_protocol[used]) + 1.0) / 4.0
     return float(np.log(fidelity).sum())
 
@@ -65,17 +67,38 @@ def idle_log_fidelity(
     makespan: float,
     t1_node: FloatArray,
     t2_node: FloatArray,
+    geometry: DeliveryGeometry,
+    times: DeliveryTimes,
 ) -> tuple[float, FloatArray]:
-    """Sum of ``log F`` of idle decoherence, and busy qubit-time per physical qubit."""
-    rows = np.arange(program.num_operations, dtype=np.int64)
-    has0, has1 = program.q0 >= 0, program.q1 >= 0
-    qubit = np.concatenate([program.q0[has0], program.q1[has1]])
-    row = np.concatenate([rows[has0], rows[has1]])
+    """Sum of ``log F`` of idle decoherence, and busy qubit-time per physical qubit.
+
+    A delivery keeps its near end busy while the first raw pair is made and
+    its far end while the last one is made and corrected; the swap qubits of
+    intermediate nodes are counted by :class:`DeliveryGeometry`.
+    """
+    n = program.num_operations
+    pair = np.stack([program.q0, program.q1], axis=1).astype(np.int64).reshape(-1)
+    valid = np.flatnonzero(pair >= 0)
     num_qubits = program.layout.num_qubits
-    if not len(qubit):
+    if not len(valid):
         return 0.0, np.zeros(num_qubits)
+    qubit = pair[valid]
+    row = valid // 2
+    side = valid % 2
+    e_start = start[row]
+    e_end = end[row].copy()
+    e_busy = e_end - e_start
+    delivery_of_row = np.full(n, -1, dtype=np.int64)
+    delivery_of_row[geometry.rows] = np.arange(geometry.count, dtype=np.int64)
+    d = delivery_of_row[row]
+    near = np.flatnonzero((d >= 0) & (side == 0))
+    e_end[near] = e_start[near] + times.near[d[near]]
+    e_busy[near] = times.near[d[near]]
+    far = np.flatnonzero((d >= 0) & (side == 1))
+    e_busy[far] = times.far_busy[d[far]]
     order = np.lexsort((row, qubit))
     qubit, row = qubit[order], row[order]
+    e_start, e_end, e_busy = e_start[order], e_end[order], e_busy[order]
     is_reset = program.kind[row] == OpKind.RESET
     # A reset closes the period it belongs to; the next operation opens a new one.
     first = np.ones(len(qubit), dtype=bool)
@@ -83,10 +106,10 @@ def idle_log_fidelity(
     period = np.cumsum(first) - 1
     count = int(period[-1]) + 1
     p_start = np.full(count, np.inf)
-    np.minimum.at(p_start, period, start[row])
+    np.minimum.at(p_start, period, e_start)
     p_end = np.zeros(count)
-    np.maximum.at(p_end, period, end[row])
-    busy = np.bincount(period, weights=end[row] - start[row], minlength=count)
+    np.maximum.at(p_end, period, e_end)
+    busy = np.bincount(period, weights=e_busy, minlength=count)
     p_qubit = np.zeros(count, dtype=np.int64)
     p_qubit[period] = qubit
     p_reset = np.zeros(count, dtype=bool)
@@ -105,4 +128,4 @@ def idle_log_fidelity(
     per_qubit_busy = np.asarray(
         np.bincount(p_qubit, weights=busy, minlength=num_qubits), dtype=np.float64
     )
-    return float(np.log(factor).sum()), per_qubit_busy
+    return float(np.log(factor).sum()) + times.interior_log_idle, per_qubit_busy

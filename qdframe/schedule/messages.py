@@ -11,7 +11,9 @@ sent compressed only when that is shorter (a header flag says which).
 Programs with very many messages compress a fixed sample of whole channels
 and scale the rest by the sample's ratio (reported as ``sampled_messages``).
 Protocol messages are a few bytes, so the saving is usually small; the
-figures are reported either way.
+figures are reported either way. Entanglement swaps send one two-bit message
+each from the swapping node to the far end of the delivery; they are implied
+by the routes and counted here like the others.
 
 A message travels the path of least latency; each link adds its latency and
 its serialisation time ``8 * bytes / bandwidth_bps``.
@@ -29,6 +31,7 @@ import numpy.typing as npt
 
 if TYPE_CHECKING:
     from qdframe.distribute.program import DistributedProgram
+    from qdframe.schedule._deliveries import DeliveryGeometry
     from qdframe.topology import Topology
 
 __all__ = ["CompressionReport", "message_delays", "message_sizes"]
@@ -85,16 +88,28 @@ def _payload(
 
 
 def message_sizes(
-    program: DistributedProgram, *, compress: bool, level: int = 3, sample_limit: int = 20000
-) -> tuple[IntArray, CompressionReport]:
-    """Bytes each message occupies on the wire, and the compression totals.
+    program: DistributedProgram,
+    geometry: DeliveryGeometry,
+    *,
+    compress: bool,
+    level: int = 3,
+    sample_limit: int = 20000,
+) -> tuple[IntArray, IntArray, CompressionReport]:
+    """Bytes each message occupies on the wire - the stored ones, then one per
+    entanglement swap (implied by the routes) - and the compression totals.
 
     Above ``sample_limit`` messages, whole channels are compressed until that
     many messages are covered and the others get their average ratio (the
     report's ``sampled_messages`` says how many were compressed for real).
     """
-    count = len(program.message_bits)
-    sent_mask = program.is_sent
+    stored = len(program.message_bits)
+    rows = geometry.rows[geometry.interior_delivery]
+    sources = np.concatenate([program.message_source, geometry.interior_node]).astype(np.int64)
+    targets = np.concatenate([program.message_target, geometry.interior_end]).astype(np.int64)
+    protocols = np.concatenate([program.message_protocol, program.protocol[rows]]).astype(np.int64)
+    producers = np.concatenate([program.message_producers[:, 0], rows]).astype(np.int64)
+    sent_mask = sources != targets
+    count = len(sources)
     raw = np.full(count, _HEADER.size + 1, dtype=np.int64)
     raw[~sent_mask] = 0
     wire = raw.copy()
@@ -106,16 +121,13 @@ def message_sizes(
         compressor = zstandard.ZstdCompressor(level=level)
         streams: dict[tuple[int, int], Any] = {}
         sequence: dict[tuple[int, int], int] = {}
-        sources = program.message_source.tolist()
-        targets = program.message_target.tolist()
-        protocols = program.message_protocol.tolist()
-        producers = program.message_producers[:, 0].tolist()
         # Measurement outcomes are uniformly random; a fixed seed keeps the
         # reported sizes reproducible.
-        outcomes = np.random.default_rng(0).integers(0, 4, size=count).tolist()
-        chosen = _sample_channels(program, sent_mask, sample_limit)
+        outcomes = np.random.default_rng(0).integers(0, 4, size=count)
+        chosen = _sample_channels(sources, targets, sent_mask, sample_limit, program.num_nodes)
         for m in chosen.tolist():
-            channel = (sources[m], targets[m])
+            a, b = int(sources[m]), int(targets[m])
+            channel = (a, b)
             stream = streams.get(channel)
             if stream is None:
                 stream = compressor.compressobj()
@@ -123,7 +135,7 @@ def message_sizes(
             seq = sequence.get(channel, 0)
             sequence[channel] = seq + 1
             chunk = stream.compress(
-                _payload(sources[m], targets[m], protocols[m], seq, producers[m], outcomes[m])
+                _payload(a, b, int(protocols[m]), seq, int(producers[m]), int(outcomes[m]))
             )
             chunk += stream.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
             if len(chunk) < raw[m]:
@@ -147,17 +159,17 @@ def message_sizes(
         level=level,
         sampled_messages=sampled,
     )
-    return wire, report
+    return wire[:stored], wire[stored:], report
 
 
 def _sample_channels(
-    program: DistributedProgram, sent_mask: npt.NDArray[np.bool_], limit: int
+    sources: IntArray, targets: IntArray, sent_mask: npt.NDArray[np.bool_], limit: int, nodes: int
 ) -> IntArray:
     """Messages of whole channels, in a fixed order, until ``limit`` are covered."""
     sent = np.flatnonzero(sent_mask)
     if len(sent) <= limit:
         return sent
-    key = program.message_source[sent] * (program.num_nodes + 1) + program.message_target[sent]
+    key = sources[sent] * (nodes + 1) + targets[sent]
     channels, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     order = np.random.default_rng(1).permutation(len(channels))
     covered = np.cumsum(counts[order])
@@ -169,16 +181,19 @@ def _sample_channels(
 
 
 def message_delays(
-    topology: Topology, program: DistributedProgram, wire_bytes: IntArray
+    topology: Topology,
+    source: npt.NDArray[np.integer[Any]],
+    target: npt.NDArray[np.integer[Any]],
+    wire_bytes: IntArray,
 ) -> FloatArray:
     """Travel time (microseconds) of every message; 0 for same-node messages."""
     count = len(wire_bytes)
     delays = np.zeros(count, dtype=np.float64)
-    sent = np.flatnonzero(program.is_sent)
+    sent = np.flatnonzero(source != target)
     if not len(sent):
         return delays
-    src = program.message_source[sent]
-    dst = program.message_target[sent]
+    src = source[sent].astype(np.int64)
+    dst = target[sent].astype(np.int64)
     size = wire_bytes[sent].astype(np.float64)
     links = topology.links
     latencies = np.asarray([s.latency_us for s in links])
@@ -187,7 +202,8 @@ def message_delays(
         hops = topology.hops(src, dst).astype(np.float64)
         delays[sent] = hops * (latencies[0] + 8e6 * size / bandwidths[0])
         return delays
-    # Heterogeneous links: least-latency paths, then the serialisation along them.
+    # Heterogeneous links: least-latency paths, then the serialisation along them,
+    # once per node pair.
     # Imported by name: scipy ships without type information.
     csr_matrix = importlib.import_module("scipy.sparse").csr_matrix
     dijkstra = importlib.import_module("scipy.sparse.csgraph").dijkstra
@@ -203,21 +219,23 @@ def message_delays(
         (inverse, (np.concatenate([edges[:, 0], edges[:, 1]]),
                    np.concatenate([edges[:, 1], edges[:, 0]]))), shape=(n, n),
     )  # fmt: skip
-    sources = np.unique(src)
+    pairs, inverse_pair = np.unique(src * n + dst, return_inverse=True)
+    pair_src, pair_dst = np.divmod(pairs, n)
+    sources = np.unique(pair_src)
     latency, parents = dijkstra(weight, indices=sources, return_predecessors=True)
     row_of = {int(s): i for i, s in enumerate(sources)}
-    cache: dict[tuple[int, int], tuple[float, float]] = {}
-    for k, (a, b) in enumerate(zip(src.tolist(), dst.tolist(), strict=True)):
-        key = (a, b)
-        if key not in cache:
-            row = row_of[a]
-            seconds_per_bit = 0.0
-            node = b
-            while node != a:
-                parent = int(parents[row, node])
-                seconds_per_bit += float(per_byte[parent, node])
-                node = parent
-            cache[key] = (float(latency[row, b]), seconds_per_bit)
-        lat, per_bit = cache[key]
-        delays[sent[k]] = lat + 8e6 * size[k] * per_bit
+    pair_latency = np.empty(len(pairs))
+    pair_per_bit = np.empty(len(pairs))
+    for k, (a, b) in enumerate(zip(pair_src.tolist(), pair_dst.tolist(), strict=True)):
+        row = row_of[a]
+        seconds_per_bit = 0.0
+        node = b
+        while node != a:
+            parent = int(parents[row, node])
+            seconds_per_bit += float(per_byte[parent, node])
+            node = parent
+        pair_latency[k] = float(latency[row, b])
+        pair_per_bit[k] = seconds_per_bit
+    inverse_pair = inverse_pair.reshape(-1)
+    delays[sent] = pair_latency[inverse_pair] + 8e6 * size * pair_per_bit[inverse_pair]
     return delays

@@ -6,10 +6,12 @@ Every operation starts as soon as what it depends on is done (see
 * local operations take their node's gate, measurement or reset time; a
   classically conditioned correction takes a single-qubit gate time after its
   message has arrived;
-* one EPR pair occupies its link and both communication qubits for
+* one raw EPR pair occupies its link and both communication qubits for
   ``raw_pairs / epr_rate_hz`` (``raw_pairs`` is 1, or the expected raw pairs
   per purified pair), plus, per purification round, a two-qubit gate, a
-  measurement and one link latency to compare outcomes;
+  measurement and one link latency to compare outcomes; a delivery over
+  several links makes its raw pairs at once and swaps them at the
+  intermediate nodes (see :mod:`qdframe.schedule._deliveries`);
 * a message takes the latency and serialisation time of its path
   (:mod:`qdframe.schedule.messages`).
 
@@ -31,6 +33,7 @@ import numpy.typing as npt
 from qdframe.distribute.program import DistributedProgram, OpKind
 from qdframe.errors import ConfigError
 from qdframe.schedule._dag import asap_times, dependency_edges
+from qdframe.schedule._deliveries import DeliveryGeometry, DeliveryTimes
 from qdframe.schedule.fidelity import FidelityEstimate, idle_log_fidelity, pair_log_fidelity
 from qdframe.schedule.messages import CompressionReport, message_delays, message_sizes
 from qdframe.schedule.purification import purify
@@ -171,14 +174,20 @@ class _Scheduler:
         self.raw_fidelity = np.asarray([s.epr_fidelity for s in links])
         self.edges_nodes = topology.edges
         self.category = self._categories()
-        wire, self.compression = message_sizes(
-            program, compress=compress, level=timing.compression_level
+        self.geometry = DeliveryGeometry(program)
+        stored, swaps, self.compression = message_sizes(
+            program, self.geometry, compress=compress, level=timing.compression_level
         )
-        self.message_delay = message_delays(topology, program, wire)
-        self.edges = dependency_edges(program, self.message_delay)
+        self.message_delay = message_delays(
+            topology, program.message_source, program.message_target, stored
+        )
+        self.swap_delay = message_delays(
+            topology, self.geometry.interior_node, self.geometry.interior_end, swaps
+        )
+        self.edges = dependency_edges(program, self.geometry)
         self.base_duration, self.log_gates = self._local_costs()
-        self.epr_rows = np.flatnonzero(program.kind == OpKind.EPR)
-        self.used_links = np.unique(program.link[self.epr_rows])
+        self.epr_rows = self.geometry.rows
+        self.used_links = np.unique(self.geometry.hop_link)
 
     def _categories(self) -> IntArray:
         program = self.program
@@ -252,22 +261,32 @@ class _Scheduler:
         the estimate without the EPR factor (the best purification could do)."""
         program = self.program
         link_duration, raw, link_fidelity = self.link_tables(rounds)
+        times = self.geometry.times(
+            link_duration,
+            self.swap_delay,
+            (self.g1, self.g2, self.gm, self.gr),
+            (self.e1, self.e2, self.em),
+            (self.t1, self.t2),
+        )
         duration = self.base_duration.copy()
-        duration[self.epr_rows] = link_duration[program.link[self.epr_rows]]
-        start, end, levels = asap_times(program.num_operations, duration, self.edges)
+        duration[self.epr_rows] = times.duration
+        delay = self.edges.delays(times, self.message_delay)
+        start, end, levels = asap_times(program.num_operations, duration, self.edges, delay)
+        del delay
         makespan = float(end.max(initial=0.0))
         log_idle, busy_per_qubit = idle_log_fidelity(
-            program, start, end, makespan, self.t1, self.t2
+            program, start, end, makespan, self.t1, self.t2, self.geometry, times
         )
-        log_epr = pair_log_fidelity(program, link_fidelity)
+        log_gates = self.log_gates + times.interior_log_gates
+        log_epr = pair_log_fidelity(program, link_fidelity, self.geometry)
         estimate = FidelityEstimate(
-            total=math.exp(self.log_gates + log_epr + log_idle),
-            gates=math.exp(self.log_gates),
+            total=math.exp(log_gates + log_epr + log_idle),
+            gates=math.exp(log_gates),
             epr=math.exp(log_epr),
             idle=math.exp(log_idle),
         )
-        nodes = self._node_usage(busy_per_qubit, makespan)
-        links = self._link_usage(start, end, rounds, raw, link_fidelity, makespan)
+        nodes = self._node_usage(busy_per_qubit, times, makespan)
+        links = self._link_usage(times, rounds, raw, link_fidelity, makespan)
         result = Schedule(
             makespan_us=makespan,
             start_us=start,
@@ -277,14 +296,24 @@ class _Scheduler:
             fidelity=estimate,
             compression=self.compression,
             purification=PurificationReport(False, 1.0, True, {}, 0.0),
-            details={"frontiers": levels, "operations": program.num_operations},
+            details={
+                "frontiers": levels,
+                "operations": program.num_operations,
+                "dependencies": len(self.edges),
+            },
         )
-        return result, math.exp(self.log_gates + log_idle)
+        return result, math.exp(log_gates + log_idle)
 
-    def _node_usage(self, busy_per_qubit: FloatArray, makespan: float) -> list[NodeUsage]:
+    def _node_usage(
+        self, busy_per_qubit: FloatArray, times: DeliveryTimes, makespan: float
+    ) -> list[NodeUsage]:
         program = self.program
         layout = program.layout
         busy = np.bincount(layout.qubit_node, weights=busy_per_qubit, minlength=program.num_nodes)
+        # Swap qubits of intermediate nodes.
+        busy += np.bincount(
+            self.geometry.interior_node, weights=times.interior_busy, minlength=program.num_nodes
+        )
         ops = np.bincount(program.node[program.node >= 0], minlength=program.num_nodes)
         ops2 = np.bincount(program.node2[program.node2 >= 0], minlength=program.num_nodes)
         qubits = np.diff(layout.node_offset)
@@ -304,18 +333,16 @@ class _Scheduler:
 
     def _link_usage(
         self,
-        start: FloatArray,
-        end: FloatArray,
+        times: DeliveryTimes,
         rounds: IntArray,
         raw: FloatArray,
         fidelity: FloatArray,
         makespan: float,
     ) -> list[LinkUsage]:
-        program = self.program
-        rows = self.epr_rows
+        hop_link = self.geometry.hop_link
         count = len(self.rate)
-        pairs = np.bincount(program.link[rows], minlength=count)
-        busy = np.bincount(program.link[rows], weights=end[rows] - start[rows], minlength=count)
+        pairs = np.bincount(hop_link, minlength=count)
+        busy = np.bincount(hop_link, weights=times.hop, minlength=count)
         return [
             LinkUsage(
                 link=link,
