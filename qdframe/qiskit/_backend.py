@@ -196,10 +196,13 @@ class DistributedBackend(BackendV2):  # type: ignore[misc]
         else:
             run = self._handle.system.run(_active_part(circuit), shots=shots, seed=seed)
             counts = run.counts
+            schedule = run.metrics.get("schedule", {})
             header["qdframe"] = {
-                key: run.metrics[key]
-                for key in ("ebits", "swaps", "makespan_us", "fidelity_estimate")
-                if key in run.metrics
+                "ebits": run.metrics.get("ebits"),
+                "swaps": run.metrics.get("swaps"),
+                "makespan_us": schedule.get("makespan_us"),
+                "fidelity_estimate": schedule.get("fidelity_estimate"),
+                "fallback": run.fallback,
             }
         data: dict[str, Any] = {"counts": {_hex(key): n for key, n in counts.items()}}
         if memory:
