@@ -8,14 +8,24 @@ The helpers below are shared by backends so that they refuse work in the same
 words: :func:`memory_budget` and :func:`check_memory` guard allocations,
 :func:`statevector_bytes` sizes a state, :func:`validate_shots` checks a shot
 count, and :class:`InvalidCircuitError` reports a circuit a backend cannot run.
+
+The statevector memory rule lives here and nowhere else: a state of ``n``
+qubits takes :func:`statevector_bytes` (``2**n`` amplitudes of 8 or 16
+bytes), and a simulation may plan to use :data:`MEMORY_FRACTION` of the
+memory it has. :func:`memory_budget` applies the fraction to the memory
+available now (what a backend checks before it allocates),
+:func:`max_statevector_qubits` gives the largest state that fits a budget;
+the HAL's machine profiles (:mod:`qdframe_hal.capacity`) use the same
+functions on a machine's total memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Final
 
-from qdframe.errors import CircuitError, ResourceError
+from qdframe.errors import CircuitError, ConfigError, ResourceError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AVAILABLE_MEMORY_FRACTION",
     "DEFAULT_BACKEND",
+    "MEMORY_FRACTION",
     "PRECISIONS",
     "BackendCapabilities",
     "BackendResult",
@@ -35,6 +46,7 @@ __all__ = [
     "check_memory",
     "format_bytes",
     "get_backend",
+    "max_statevector_qubits",
     "memory_budget",
     "single_result",
     "statevector_bytes",
@@ -47,9 +59,16 @@ DEFAULT_BACKEND = "numpy"
 #: Amplitude precisions a statevector backend may offer, with bytes per amplitude.
 PRECISIONS: dict[str, int] = {"complex128": 16, "complex64": 8}
 
-#: Share of the memory the operating system reports available that a backend
-#: may plan to use; the rest is left for the interpreter and other processes.
-AVAILABLE_MEMORY_FRACTION = 0.8
+#: Share of its memory a simulation may plan to use; the rest is left for the
+#: interpreter, the operating system and other processes.
+MEMORY_FRACTION: Final = Fraction(4, 5)
+
+#: :data:`MEMORY_FRACTION`, the name backends used for it first.
+AVAILABLE_MEMORY_FRACTION: Final = MEMORY_FRACTION
+
+
+class _PrecisionError(ConfigError, ValueError):
+    """An amplitude precision that is not one of :data:`PRECISIONS`."""
 
 
 class InvalidCircuitError(CircuitError, ValueError):
@@ -132,29 +151,58 @@ def format_bytes(count: float) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _bytes_per_amplitude(precision: str) -> int:
+    try:
+        return PRECISIONS[precision]
+    except KeyError:
+        raise _PrecisionError(
+            f"unknown precision {precision!r}", allowed=", ".join(PRECISIONS)
+        ) from None
+
+
 def statevector_bytes(num_qubits: int, precision: str = "complex128") -> int:
     """Bytes of one statevector of ``num_qubits`` qubits at ``precision``.
 
-    :raises ValueError: ``precision`` is not one of :data:`PRECISIONS`.
+    :raises ConfigError: ``precision`` is not one of :data:`PRECISIONS` (the
+        error is a :class:`ValueError` too).
     """
-    try:
-        itemsize = PRECISIONS[precision]
-    except KeyError:
-        raise ValueError(
-            f"unknown precision {precision!r}; allowed: {', '.join(PRECISIONS)}"
-        ) from None
-    return itemsize << num_qubits
+    return _bytes_per_amplitude(precision) << num_qubits
+
+
+def max_statevector_qubits(
+    memory_bytes: int,
+    precision: str = "complex128",
+    *,
+    fraction: Fraction = MEMORY_FRACTION,
+    workspace_factor: int = 1,
+) -> int:
+    """Largest ``n`` with ``workspace_factor * statevector_bytes(n) <= fraction * memory_bytes``.
+
+    :param memory_bytes: memory the simulation has (a budget from
+        :func:`memory_budget` with ``fraction=1``, or a machine's memory).
+    :param precision: ``"complex64"`` or ``"complex128"``.
+    :param fraction: share of ``memory_bytes`` the simulation may use.
+    :param workspace_factor: how many state-sized buffers live at once.
+    :returns: ``n >= 0``; 0 when not even one amplitude pair fits.
+    :raises ConfigError: ``memory_bytes`` is negative or the precision unknown.
+    """
+    if memory_bytes < 0:
+        raise ConfigError(f"memory_bytes must be >= 0, got {memory_bytes}")
+    per_state = workspace_factor * _bytes_per_amplitude(precision)
+    # Exact integer arithmetic: floor(fraction * memory / per_state) amplitudes.
+    amplitudes = (memory_bytes * fraction.numerator) // (fraction.denominator * per_state)
+    return max(amplitudes.bit_length() - 1, 0)
 
 
 def memory_budget(max_memory_bytes: int | None = None) -> MemoryBudget:
     """The bytes a backend may use: the smaller of ``max_memory_bytes`` and
-    :data:`AVAILABLE_MEMORY_FRACTION` of the memory available right now."""
+    :data:`MEMORY_FRACTION` of the memory available right now."""
     import psutil
 
-    available = int(psutil.virtual_memory().available * AVAILABLE_MEMORY_FRACTION)
+    available = int(psutil.virtual_memory().available * MEMORY_FRACTION)
     if max_memory_bytes is not None and max_memory_bytes <= available:
         return MemoryBudget(int(max_memory_bytes), f"max_memory_bytes={max_memory_bytes}")
-    percent = int(AVAILABLE_MEMORY_FRACTION * 100)
+    percent = int(MEMORY_FRACTION * 100)
     return MemoryBudget(available, f"{percent}% of the memory available now")
 
 

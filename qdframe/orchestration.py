@@ -522,7 +522,13 @@ class Run:
             require_gpu=config.acceleration.require_gpu,
             needs_noise=self.noise is not None,
         )
-        choice = select_backend(requirements, plugins=self.plugins)
+        # Judged as the run will create and use it, so the choice cannot then refuse.
+        choice = select_backend(
+            requirements,
+            plugins=self.plugins,
+            options=lambda backend: _backend_options(backend, config),
+            circuit=circuit,
+        )
         context.metrics["backend_reason"] = choice.reason
         return choice.backend
 

@@ -60,12 +60,12 @@ def _profile(**overrides: object) -> HardwareProfile:
     "memory_bytes", [1 * GIB, 8 * GIB, 18 * GIB, 24 * GIB, 36 * GIB, 100 * GIB, 25276502016]
 )
 def test_host_max_qubits_follow_the_documented_rule(memory_bytes: int) -> None:
-    # Host rule: state + one same-size buffer within 3/4 of memory.
+    # Host rule (the backends' own): the state within 4/5 of memory.
     assert max_statevector_qubits(memory_bytes, "complex128") == _largest_fitting(
-        memory_bytes, 16, 0.75, 2
+        memory_bytes, 16, 0.8, 1
     )
     assert max_statevector_qubits(memory_bytes, "complex64") == _largest_fitting(
-        memory_bytes, 8, 0.75, 2
+        memory_bytes, 8, 0.8, 1
     )
 
 
@@ -92,7 +92,7 @@ def test_profile_capabilities_are_derived_from_memory_and_cuda_gpus() -> None:
     gpu = GPUInfo(vendor="NVIDIA", name="NVIDIA H100", memory_bytes=80 * GIB)
     profile = _profile(memory_bytes=64 * GIB, gpus=(gpu,))
     caps = profile.capabilities
-    assert caps.max_statevector_qubits["complex128"] == _largest_fitting(64 * GIB, 16, 0.75, 2)
+    assert caps.max_statevector_qubits["complex128"] == _largest_fitting(64 * GIB, 16, 0.8, 1)
     # GPU rule: the state alone within 9/10 of device memory.
     assert caps.max_gpu_statevector_qubits["complex128"] == _largest_fitting(80 * GIB, 16, 0.9, 1)
     assert caps.cuda is True

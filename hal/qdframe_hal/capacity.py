@@ -1,17 +1,16 @@
 """How many qubits fit in memory, and the settings that follow from a machine's size.
 
-A statevector of ``n`` qubits holds ``2**n`` complex amplitudes: 16 bytes each at
-``complex128`` and 8 bytes at ``complex64``. A simulator needs more than the state
-itself, so the largest circuit a machine takes is derived with headroom:
-
-* host (CPU or unified) memory: the state and one buffer of the same size (for
-  out-of-place gate kernels and sampling probabilities) must fit in 3/4 of the
-  memory, leaving the rest to the operating system and other processes;
-* CUDA device memory: the state must fit in 9/10 of the device memory (GPU
-  simulators update the state in place and keep only small chunk buffers).
-
-``max_statevector_qubits`` is the largest ``n`` with
-``workspace_factor * bytes_per_amplitude * 2**n <= fraction * memory_bytes``.
+The statevector memory rule is :mod:`qdframe.backend`'s, the one every backend
+checks before it allocates: a state of ``n`` qubits takes
+:func:`statevector_bytes` (``2**n`` amplitudes, 16 bytes each at
+``complex128`` and 8 at ``complex64``) and a simulation may use
+:data:`HOST_MEMORY_FRACTION` (= :data:`qdframe.backend.MEMORY_FRACTION`) of
+host memory. A profile's ``max_statevector_qubits`` applies that rule to the
+machine's total memory, so it is what a backend would accept on an idle
+machine of that size; a run is checked against the memory available then.
+CUDA device memory has its own share, :data:`GPU_MEMORY_FRACTION`, which the
+Aer backend applies too (GPU simulators update the state in place and keep
+only small chunk buffers).
 """
 
 from __future__ import annotations
@@ -19,7 +18,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Final, Literal
 
-from qdframe.errors import ConfigError
+from qdframe.backend import MEMORY_FRACTION
+from qdframe.backend import PRECISIONS as _AMPLITUDE_BYTES
+from qdframe.backend import max_statevector_qubits as _max_statevector_qubits
+from qdframe.backend import statevector_bytes as _statevector_bytes
 
 __all__ = [
     "BYTES_PER_AMPLITUDE",
@@ -45,13 +47,14 @@ Precision = Literal["complex64", "complex128"]
 #: Precisions in the order a report lists them.
 PRECISIONS: Final[tuple[Precision, ...]] = ("complex64", "complex128")
 
-#: Bytes of one amplitude, per precision name.
-BYTES_PER_AMPLITUDE: Final[dict[str, int]] = {"complex64": 8, "complex128": 16}
+#: Bytes of one amplitude, per precision name (:data:`qdframe.backend.PRECISIONS`).
+BYTES_PER_AMPLITUDE: Final[dict[str, int]] = _AMPLITUDE_BYTES
 
-#: Share of host memory a simulation may use.
-HOST_MEMORY_FRACTION: Final = Fraction(3, 4)
-#: Copies of the state a CPU simulation keeps at once.
-HOST_WORKSPACE_FACTOR: Final = 2
+#: Share of host memory a simulation may use (:data:`qdframe.backend.MEMORY_FRACTION`).
+HOST_MEMORY_FRACTION: Final = MEMORY_FRACTION
+#: State-sized buffers a CPU simulation keeps at once: the state (kernel
+#: buffers are chunk-sized and counted by each backend).
+HOST_WORKSPACE_FACTOR: Final = 1
 #: Share of CUDA device memory a simulation may use.
 GPU_MEMORY_FRACTION: Final = Fraction(9, 10)
 #: Copies of the state a GPU simulation keeps at once.
@@ -72,33 +75,12 @@ SETTING_WORKERS: Final = "resources.executor_workers"
 SettingValue = str | int | float | bool
 
 
-def statevector_bytes(num_qubits: int, precision: str = "complex128") -> int:
-    """Bytes of one statevector of ``num_qubits`` qubits at ``precision``."""
-    per_amplitude: int = _bytes_per_amplitude(precision)
-    return per_amplitude << num_qubits
+#: The one sizing function (:func:`qdframe.backend.statevector_bytes`).
+statevector_bytes = _statevector_bytes
 
-
-def max_statevector_qubits(
-    memory_bytes: int,
-    precision: str = "complex128",
-    *,
-    fraction: Fraction = HOST_MEMORY_FRACTION,
-    workspace_factor: int = HOST_WORKSPACE_FACTOR,
-) -> int:
-    """Largest number of qubits whose statevector fits ``memory_bytes`` with headroom.
-
-    :param memory_bytes: memory available to the simulation.
-    :param precision: ``"complex64"`` or ``"complex128"``.
-    :param fraction: share of ``memory_bytes`` the simulation may use.
-    :param workspace_factor: how many state-sized buffers live at once.
-    :returns: ``n >= 0``; 0 when not even one amplitude pair fits.
-    """
-    if memory_bytes < 0:
-        raise ConfigError(f"memory_bytes must be >= 0, got {memory_bytes}")
-    per_state = workspace_factor * _bytes_per_amplitude(precision)
-    # Exact integer arithmetic: floor(fraction * memory / per_state) amplitudes.
-    amplitudes = (memory_bytes * fraction.numerator) // (fraction.denominator * per_state)
-    return max(amplitudes.bit_length() - 1, 0)
+#: The one fitting rule (:func:`qdframe.backend.max_statevector_qubits`), with
+#: the host share and workspace as defaults.
+max_statevector_qubits = _max_statevector_qubits
 
 
 def derived_settings(
@@ -123,11 +105,3 @@ def derived_settings(
         SETTING_USE_GPU: cuda,
         SETTING_WORKERS: performance_cores if performance_cores > 0 else cores,
     }
-
-
-def _bytes_per_amplitude(precision: str) -> int:
-    try:
-        return BYTES_PER_AMPLITUDE[precision]
-    except KeyError:
-        allowed = ", ".join(BYTES_PER_AMPLITUDE)
-        raise ConfigError(f"unknown precision {precision!r}", allowed=allowed) from None

@@ -1,9 +1,12 @@
 """Choosing a registered backend that can run a circuit on this host.
 
-Every backend in the ``backends`` registry is created once with no options
-to read its :class:`qdframe.backend.BackendCapabilities`; one whose factory
-raises (a GPU build without a GPU, a missing library) is skipped and the
-reason recorded. Among those that fit the requirements the order is:
+Every backend in the ``backends`` registry is created once, with the options
+the run will create it with (``options``), to read its
+:class:`qdframe.backend.BackendCapabilities`; one whose factory raises (a GPU
+build without a GPU, a missing library) is skipped and the reason recorded.
+Given the circuit, a backend that offers ``preflight(circuit)`` is asked
+whether it would run it, so the choice is never a backend that then refuses
+the circuit for lack of memory. Among those that fit the requirements the order is:
 
 1. a GPU-capable backend, when a GPU is wanted (``prefer_gpu`` or
    ``require_gpu``) and this host has a CUDA GPU;
@@ -14,7 +17,7 @@ reason recorded. Among those that fit the requirements the order is:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -136,6 +139,7 @@ class _Candidate:
     name: str
     plugin: str
     capabilities: BackendCapabilities
+    refusal: str = ""
 
 
 def select_backend(
@@ -143,18 +147,24 @@ def select_backend(
     *,
     plugins: LoadedPlugins,
     host: HostInfo | None = None,
+    options: Callable[[str], Mapping[str, Any]] | None = None,
+    circuit: Any = None,
 ) -> BackendChoice:
     """Pick the best registered backend for ``requirements`` on this host.
 
     :param plugins: the plugin set whose ``backends`` registry is searched.
     :param host: the host's measured facts; detected only when a GPU is wanted
         and no host is given.
+    :param options: the factory options each backend (by name) will be
+        created with for the run; none when omitted.
+    :param circuit: the circuit to run; each fitting backend that offers
+        ``preflight(circuit)`` must accept it.
     :raises ResourceError: no backend fits; the message gives the qubits needed
         and the largest any backend offers, and why each was turned down.
     """
     wants_gpu = requirements.prefer_gpu or requirements.require_gpu
     probe = _HostProbe(host)
-    fitting, rejected, largest = _survey(plugins, requirements, probe)
+    fitting, rejected, largest = _survey(plugins, requirements, probe, options, circuit)
     if not fitting:
         raise ResourceError(_nothing_fits(requirements, rejected, largest))
 
@@ -201,14 +211,19 @@ def select_backend(
 
 
 def _survey(
-    plugins: LoadedPlugins, requirements: BackendRequirements, probe: _HostProbe
+    plugins: LoadedPlugins,
+    requirements: BackendRequirements,
+    probe: _HostProbe,
+    options: Callable[[str], Mapping[str, Any]] | None,
+    circuit: Any,
 ) -> tuple[list[_Candidate], list[BackendVerdict], tuple[int, str] | None]:
     """Backends that fit, verdicts on those that do not, and the largest (qubits, name)."""
     fitting: list[_Candidate] = []
     rejected: list[BackendVerdict] = []
     largest: tuple[int, str] | None = None
     for entry in plugins.registries.backends.entries():
-        candidate, problem = _inspect(entry.name, entry.plugin, entry.obj)
+        given = dict(options(entry.name)) if options is not None else {}
+        candidate, problem = _inspect(entry.name, entry.plugin, entry.obj, given, circuit)
         if candidate is None:
             rejected.append(
                 BackendVerdict(name=entry.name, plugin=entry.plugin, fits=False, reason=problem)
@@ -219,6 +234,8 @@ def _survey(
         if limit is not None and (largest is None or limit > largest[0]):
             largest = (limit, entry.name)
         misfits = _misfits(caps, requirements, probe)
+        if not misfits and candidate.refusal:
+            misfits = [candidate.refusal]
         if misfits:
             rejected.append(
                 BackendVerdict(
@@ -235,9 +252,11 @@ def _survey(
     return fitting, rejected, largest
 
 
-def _inspect(name: str, plugin: str, factory: Callable[..., Any]) -> tuple[_Candidate | None, str]:
+def _inspect(
+    name: str, plugin: str, factory: Callable[..., Any], options: dict[str, Any], circuit: Any
+) -> tuple[_Candidate | None, str]:
     try:
-        backend = factory()
+        backend = factory(**options)
     except Exception as exc:  # any failure means "not available here"
         return None, f"could not be created: {type(exc).__name__}: {exc}"
     caps = getattr(backend, "capabilities", None)
@@ -246,7 +265,16 @@ def _inspect(name: str, plugin: str, factory: Callable[..., Any]) -> tuple[_Cand
             "does not declare capabilities as qdframe.backend.BackendCapabilities "
             f"(got {type(caps).__name__})"
         )
-    return _Candidate(name, plugin, caps), ""
+    refusal = ""
+    preflight = getattr(backend, "preflight", None)
+    if circuit is not None and callable(preflight):
+        from qdframe.errors import ResourceError
+
+        try:
+            preflight(circuit)
+        except ResourceError as exc:  # what run() would raise: not this backend
+            refusal = f"would refuse this circuit: {exc}"
+    return _Candidate(name, plugin, caps, refusal), ""
 
 
 def _misfits(caps: BackendCapabilities, req: BackendRequirements, probe: _HostProbe) -> list[str]:

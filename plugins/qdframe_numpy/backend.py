@@ -180,6 +180,40 @@ class NumpyBackend:
         )
         return compile_circuit(circuit, noise, options)
 
+    def preflight(self, circuit: QuantumCircuit, noise: NoiseModel | None = None) -> None:
+        """Refuse, as :meth:`run` would, a circuit whose state does not fit the memory now.
+
+        The HAL asks this before choosing the backend for a run.
+
+        :raises ResourceError: the statevector and the compiled program need
+            more than the budget.
+        :raises InvalidCircuitError: the circuit cannot be compiled.
+        """
+        self._fit(circuit, noise, self._budget())
+
+    def _fit(
+        self, circuit: QuantumCircuit, noise: NoiseModel | None, budget: MemoryBudget
+    ) -> tuple[Program, int]:
+        """The compiled program and its fixed bytes, once both checks against ``budget`` pass."""
+        precision = self.options.precision
+        num_qubits = circuit.num_qubits
+        chunk_qubits = self.options.chunk_qubits
+        itemsize = self.options.itemsize
+        state_bytes = statevector_bytes(num_qubits, precision)
+        what = f"a {num_qubits}-qubit {precision} statevector ({format_bytes(state_bytes)})"
+        # Before compiling (which allocates the block tables), then with them.
+        check_memory(
+            state_bytes + _fixed_bytes(num_qubits, itemsize, chunk_qubits, self._threads, None),
+            budget,
+            what=what,
+            backend=self.name,
+            advice=_ADVICE,
+        )
+        program = self._compile(circuit, noise)
+        fixed = _fixed_bytes(num_qubits, itemsize, chunk_qubits, self._threads, program)
+        check_memory(state_bytes + fixed, budget, what=what, backend=self.name, advice=_ADVICE)
+        return program, fixed
+
     def _check_request(self, program: Program, shots: int, circuit: QuantumCircuit) -> None:
         if shots == 0 and program.has_measurements:
             raise InvalidCircuitError(
@@ -221,25 +255,13 @@ class NumpyBackend:
                 f"backend {self.name!r} runs qiskit.QuantumCircuit objects, "
                 f"got {type(circuit).__name__}"
             )
-        precision = self.options.precision
         num_qubits = circuit.num_qubits
         chunk_qubits = self.options.chunk_qubits
         threads = self._threads
-        itemsize = self.options.itemsize
-        state_bytes = statevector_bytes(num_qubits, precision)
         budget = self._budget()
-        what = f"a {num_qubits}-qubit {precision} statevector ({format_bytes(state_bytes)})"
-        check_memory(
-            state_bytes + _fixed_bytes(num_qubits, itemsize, chunk_qubits, threads, None),
-            budget,
-            what=what,
-            backend=self.name,
-            advice=_ADVICE,
-        )
-        program = self._compile(circuit, noise)
+        program, fixed = self._fit(circuit, noise, budget)
         self._check_request(program, shots, circuit)
-        fixed = _fixed_bytes(num_qubits, itemsize, chunk_qubits, threads, program)
-        check_memory(state_bytes + fixed, budget, what=what, backend=self.name, advice=_ADVICE)
+        state_bytes = statevector_bytes(num_qubits, self.options.precision)
         max_states = max(1, (budget.bytes - fixed) // state_bytes)
         if num_qubits >= _PARALLEL_MIN_QUBITS:
             # At least four chunks, so that every thread has work.
@@ -263,7 +285,7 @@ class NumpyBackend:
             "time_s": time.perf_counter() - started,
             "peak_bytes": max(1, stats.peak_states) * state_bytes + fixed,
             "method": "trajectories" if stats.branch_points else "statevector",
-            "precision": precision,
+            "precision": self.options.precision,
             "num_qubits": num_qubits,
             "shots": shots,
             "threads": threads,
