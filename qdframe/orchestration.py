@@ -106,6 +106,8 @@ class Run:
     report_dir: Path | None
     resume: bool
     progress: Callable[[int, int], None] | None
+    max_seconds: float | None = None
+    backend: str | None = None
     resources: ResourceManager | None = None
     _operators: dict[str, Any] = field(default_factory=dict)
     _run_key: str = ""
@@ -357,6 +359,7 @@ class Run:
         )
         resources.record_link_usage(_link_usage(schedule, available))
         circuit = program.to_circuit()
+        self._check_estimate(circuit, config, context)
         counts, backend, info = run_stage(
             self.plugins,
             context,
@@ -505,10 +508,36 @@ class Run:
         info["time_s"] = time.perf_counter() - started
         return counts, backend, info
 
+    def _check_estimate(
+        self, circuit: QuantumCircuit, config: SystemConfig, context: RunContext
+    ) -> None:
+        """Say how big and long the execute stage will be; refuse it over ``max_seconds``.
+
+        Outside the stage on purpose: a refusal is not a failure to recover from.
+        """
+        from qdframe.estimate import SLOW_RUN_S, check_estimate, estimate_run
+
+        estimate = estimate_run(
+            circuit,
+            self.shots,
+            batch_shots=config.recovery.checkpoint_interval,
+            backend=self._choose_backend(circuit, config, context),
+            plugins=self.plugins,
+            precision=config.acceleration.precision,
+        )
+        context.metrics["estimate"] = estimate.to_dict()
+        check_estimate(estimate, self.max_seconds)
+        if estimate.seconds > SLOW_RUN_S:
+            _log.warning(
+                "this run may not finish soon: %s; stop it with Ctrl-C (it can be resumed) "
+                "or refuse such runs with --max-seconds",
+                estimate.describe(),
+            )
+
     def _choose_backend(
         self, circuit: QuantumCircuit, config: SystemConfig, context: RunContext
     ) -> str:
-        name = config.acceleration.backend
+        name = self.backend or config.acceleration.backend
         if name != "auto":
             self.plugins.registries.backends.get(name)  # unknown names fail here, clearly
             context.metrics["backend_reason"] = "set in the configuration"

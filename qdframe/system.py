@@ -215,6 +215,8 @@ class DistributedSystem:
         report_dir: str | Path | None = None,
         resume: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        backend: str | None = None,
+        max_seconds: float | None = None,
     ) -> RunResult:
         """Run ``circuit`` distributed over the network.
 
@@ -228,6 +230,11 @@ class DistributedSystem:
         :param report_dir: the run directory for checkpoints and the report.
         :param resume: continue the run in ``report_dir`` (its manifest wins).
         :param progress: ``progress(done, total)`` over shot batches.
+        :param backend: run on this registered backend (``"auto"``: the HAL
+            chooses) instead of the configured one.
+        :param max_seconds: refuse the run (:class:`qdframe.estimate.RunTooLongError`)
+            when its estimate, made after lowering and before any shot runs, is
+            longer; ``result.metrics["estimate"]`` holds the estimate either way.
         """
         from qdframe.execution import check_seed, check_shots
         from qdframe.orchestration import Run
@@ -248,6 +255,8 @@ class DistributedSystem:
             report_dir=Path(report_dir) if report_dir is not None else None,
             resume=resume,
             progress=progress,
+            max_seconds=max_seconds,
+            backend=backend,
         )
         return run.execute()
 

@@ -42,6 +42,7 @@ def _summary(result: Any) -> dict[str, Any]:
         "report": str(result.report_path) if result.report_path else None,
         "run_dir": str(result.run_dir) if result.run_dir else None,
         "recoveries": metrics.get("recoveries", []),
+        "estimate": metrics.get("estimate"),
     }
     if plan is not None:
         data["plan"] = {
@@ -62,7 +63,7 @@ def _summary(result: Any) -> dict[str, Any]:
     return data
 
 
-def _print_summary(data: dict[str, Any]) -> None:
+def _print_summary(data: dict[str, Any], *, explain: bool = False) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
@@ -74,7 +75,9 @@ def _print_summary(data: dict[str, Any]) -> None:
             f"{topo['name']}: {topo['num_nodes']} nodes x "
             f"{topo.get('data_qubits_per_node', 'mixed')} data qubits",
         )
-        table.add_row("allocator", f"{plan['allocator']} — {plan['reason']}")
+        table.add_row("allocator", plan["allocator"])
+        if explain:
+            table.add_row("why", plan["reason"])
         table.add_row("ebits", str(plan["ebits"]))
         table.add_row("swaps", str(plan["swaps"]))
         if "makespan_us" in plan:
@@ -135,6 +138,13 @@ _OBSERVABLE = typer.Option(
     None, "--observable", "-o", help="Z/I Pauli string to estimate, e.g. ZZII (repeatable)."
 )
 _JSON = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+_MAX_SECONDS = typer.Option(
+    None,
+    "--max-seconds",
+    min=0,
+    help="Refuse the run (exit 1) when its estimate, shown before any shot runs, is longer.",
+)
+_EXPLAIN = typer.Option(False, "--explain", help="Also say why the allocator was chosen.")
 
 
 @command_errors
@@ -155,15 +165,22 @@ def run_command(
     resume: Path | None = _RESUME,
     observable: list[str] | None = _OBSERVABLE,
     json_output: bool = _JSON,
+    max_seconds: float | None = _MAX_SECONDS,
+    explain: bool = _EXPLAIN,
 ) -> None:
     """Plan, lower, schedule and run CIRCUIT on the network, and write a report.
 
-    Without --config or network options the circuit runs on a 4-node ring of
-    nodes just large enough for it. Exit codes: 0 ok, 1 the run failed, 2 an
-    input is invalid.
+    Without --config or network options the circuit runs on the default
+    network: 4 nodes on a ring, each just large enough for it; --nodes or
+    --qubits-per-node alone sizes the other. Before the shots run it prints
+    an estimate of the simulated qubits, memory and time, and warns when the
+    run may take long. Ctrl-C or SIGTERM stops within moments, keeps the
+    finished shot batches and prints the `qdframe run --resume DIR` command.
+    Exit codes: 0 ok, 1 the run failed or was refused by --max-seconds, 2 an
+    input is invalid, 130/143 interrupted.
     """
+    from qdframe.cli._progress import RunDisplay, interruptible
     from qdframe.errors import ConfigError
-    from qdframe.executors import progress_bar
     from qdframe.system import DistributedSystem
 
     if mode is not None and mode not in _MODES:
@@ -190,25 +207,28 @@ def run_command(
         )
         run_dir, source = report or _default_report_dir(circuit), circuit
     observables = {label: label for label in observable or []}
-    with (
-        DistributedSystem(config) as system,
-        progress_bar("shot batches", json_output=json_output) as progress,
-    ):
-        result = system.run(
-            source if source is not None else "",
-            shots=shots,
-            seed=seed,
-            observables=observables,
-            verify=verify,
-            report_dir=run_dir,
-            resume=resume is not None,
-            progress=progress,
-        )
+    display = RunDisplay.for_terminal(json_output=json_output)
+    with DistributedSystem(config) as system:
+        assert system.plugins is not None  # loaded on entering
+        # Inside the system's block: an interrupt must not wait for its
+        # executor to finish the batches in flight.
+        with interruptible(run_dir), display.attached(system.plugins):
+            result = system.run(
+                source if source is not None else "",
+                shots=shots,
+                seed=seed,
+                observables=observables,
+                verify=verify,
+                report_dir=run_dir,
+                resume=resume is not None,
+                progress=display.batches,
+                max_seconds=max_seconds,
+            )
     data = _summary(result)
     if json_output:
         print_json(data)
     else:
-        _print_summary(data)
+        _print_summary(data, explain=explain)
     if verify and result.verified is False:
         raise typer.Exit(1)
 

@@ -1,0 +1,170 @@
+"""The estimate before a run, the --max-seconds refusal, stage progress and interrupts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from qiskit import QuantumCircuit
+from typer.testing import CliRunner
+
+import qdframe as qd
+from qdframe.errors import RegistryError
+from qdframe.estimate import RunTooLongError, check_estimate, estimate_run
+from qdframe.plugins import default_plugins
+
+ROOT = Path(__file__).resolve().parents[1]
+QFT8 = ROOT / "examples" / "qft8.qasm"
+_RUN = (sys.executable, "-m", "qdframe", "run", str(QFT8), "--nodes", "2")
+
+
+def _ghz(n: int) -> QuantumCircuit:
+    qc = QuantumCircuit(n)
+    qc.h(0)
+    for q in range(n - 1):
+        qc.cx(q, q + 1)
+    qc.measure_all()
+    return qc
+
+
+def _branching(mid: int) -> QuantumCircuit:
+    qc = QuantumCircuit(2, mid + 1)
+    for bit in range(mid):
+        qc.h(0)
+        qc.measure(0, bit)
+        qc.x(0)  # work after the measurement: the outcome splits the state
+    qc.measure(1, mid)
+    return qc
+
+
+def test_final_measurements_need_one_simulation_per_batch() -> None:
+    estimate = estimate_run(
+        _ghz(3), 1000, batch_shots=100, backend="numpy", plugins=default_plugins()
+    )
+    assert estimate.mid_circuit_measurements == 0
+    assert estimate.trajectories == 10
+    assert estimate.simulated_qubits == 3
+    assert estimate.statevector_bytes == 16 * 2**3
+
+
+def test_mid_circuit_measurements_branch_up_to_one_trajectory_per_shot() -> None:
+    plugins = default_plugins()
+    few = estimate_run(_branching(2), 1000, batch_shots=100, backend="numpy", plugins=plugins)
+    many = estimate_run(_branching(10), 1000, batch_shots=100, backend="numpy", plugins=plugins)
+    assert few.mid_circuit_measurements == 2
+    assert few.trajectories == 10 * 4  # four outcome histories in each of ten batches
+    assert many.trajectories == 1000
+    assert many.seconds > few.seconds > 0
+
+
+def test_estimate_scales_with_the_state_size() -> None:
+    plugins = default_plugins()
+    small = estimate_run(_ghz(4), 10, backend="numpy", plugins=plugins)
+    large = estimate_run(_ghz(12), 10, backend="numpy", plugins=plugins)
+    per_gate_small = small.seconds / small.gates
+    per_gate_large = large.seconds / large.gates
+    assert per_gate_large == pytest.approx(per_gate_small * 2**8)
+    assert "12 simulated qubits" in large.describe()
+
+
+def test_check_estimate_refuses_only_over_the_limit() -> None:
+    estimate = estimate_run(_ghz(4), 10, backend="numpy", plugins=default_plugins())
+    check_estimate(estimate, None)
+    check_estimate(estimate, estimate.seconds * 2)
+    with pytest.raises(
+        RunTooLongError, match=r"refusing to run: 4 simulated qubits.*--max-seconds"
+    ):
+        check_estimate(estimate, estimate.seconds / 2)
+
+
+def test_run_records_the_estimate_and_takes_a_backend() -> None:
+    with qd.DistributedSystem() as system:
+        result = system.run(_ghz(4), shots=32, seed=1, backend="numpy")
+        assert result.backend == "numpy"
+        assert result.metrics["estimate"]["simulated_qubits"] >= 4
+        with pytest.raises(RegistryError, match="nope"):
+            system.run(_ghz(4), shots=32, seed=1, backend="nope")
+
+
+def test_max_seconds_refuses_before_any_shot(tmp_path: Path) -> None:
+    from qdframe.cli.main import app
+
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        ["run", str(QFT8), "--nodes", "2", "--max-seconds", "0", "--report", str(run_dir)],
+    )
+    assert result.exit_code == 1, result.output
+    assert "refusing to run" in result.output
+    assert "simulated qubits" in result.output
+    assert not list((run_dir / "checkpoints").glob("batch-*"))
+
+
+def test_plain_progress_names_the_stages(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [*_RUN, "--shots", "50", "--seed", "1", "--report", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    stages = [line.removeprefix("qdframe: stage ") for line in lines if "stage " in line]
+    assert stages[:6] == ["intake", "allocate", "optimize", "lower", "schedule", "execute"]
+    assert any(line.startswith("qdframe: estimate: ") for line in lines)
+    assert "qdframe: shot batches 1/1" in lines
+
+
+def test_json_output_has_no_progress_lines(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [*_RUN, "--shots", "50", "--seed", "1", "--json", "--report", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "qdframe: stage" not in out.stderr
+    assert json.loads(out.stdout)["estimate"]["trajectories"] >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_stops_promptly_and_says_how_to_resume(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [*_RUN, "--shots", "200000", "--seed", "1", "--report", str(run_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 120
+    while "shot batches" not in seen and time.monotonic() < deadline:
+        seen += proc.stderr.readline()
+    assert "shot batches" in seen
+    time.sleep(0.5)  # let a few batches finish
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    stopped_s = time.monotonic() - sent
+    assert proc.returncode == code
+    assert stopped_s < 2.0
+    assert f"qdframe run --resume {run_dir}" in err
+    resumed = subprocess.run(
+        [sys.executable, "-m", "qdframe", "run", "--resume", str(run_dir), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["metrics"]["resumed_batches"] >= 1
