@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+import warnings
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -32,12 +33,10 @@ __all__ = [
     "MAX_NODES",
     "MAX_QUBITS_PER_NODE",
     "MAX_WORKERS",
+    "REMOVED_KEYS",
     "AccelerationConfig",
-    "AdaptationType",
     "AdaptiveDistributionConfig",
     "AggregationMethod",
-    "AllocationStrategy",
-    "AnalysisType",
     "CommunicationConfig",
     "CommunicationMode",
     "CompressionLevel",
@@ -48,17 +47,14 @@ __all__ = [
     "FallbackStrategy",
     "FaultKind",
     "FaultSpec",
-    "ManagementType",
     "MemoryConfig",
-    "MetricsConfig",
     "MonitoringLevel",
     "NetworkClientConfig",
-    "NetworkType",
     "NodeTimingConfig",
     "OptimizationLevel",
-    "OptimizationType",
     "PerformanceAnalysisConfig",
     "RecoveryConfig",
+    "RemovedConfigKeyWarning",
     "ResourceManagementConfig",
     "SystemConfig",
     "SystemIntegrationConfig",
@@ -101,44 +97,9 @@ class CommunicationMode(StrEnum):
     HYBRID = "hybrid"  # per burst, by cost
 
 
-class ManagementType(StrEnum):
-    QUANTUM = "quantum"
-    CLASSICAL = "classical"
-    HYBRID = "hybrid"
-
-
-class AllocationStrategy(StrEnum):
-    """``static``: plan once. ``dynamic``: re-plan when a node fails or a link degrades."""
-
-    STATIC = "static"
-    DYNAMIC = "dynamic"
-
-
 class ExecutorKind(StrEnum):
     THREADS = "threads"
     PROCESSES = "processes"
-
-
-class OptimizationType(StrEnum):
-    QUANTUM = "quantum"
-    BANDWIDTH = "bandwidth"
-    LATENCY = "latency"
-    PROTOCOL = "protocol"
-    ROUTING = "routing"
-
-
-class NetworkType(StrEnum):
-    QUANTUM = "quantum"
-    CLASSICAL = "classical"
-    HYBRID = "hybrid"
-
-
-class AnalysisType(StrEnum):
-    DISTRIBUTED = "distributed"
-    PERFORMANCE = "performance"
-    RESOURCE = "resource"
-    NETWORK = "network"
-    ERROR = "error"
 
 
 class OptimizationLevel(StrEnum):
@@ -153,12 +114,6 @@ class CompressionLevel(StrEnum):
     FAST = "fast"
     BALANCED = "balanced"
     AGGRESSIVE = "aggressive"
-
-
-class AdaptationType(StrEnum):
-    QUANTUM = "quantum"
-    CLASSICAL = "classical"
-    HYBRID = "hybrid"
 
 
 class AggregationMethod(StrEnum):
@@ -235,10 +190,6 @@ class DistributedQuantumConfig(_Block):
     enable_error_correction: bool = Field(
         True, description="Purify EPR pairs (DEJMPS) to meet `integration.error_budget`."
     )
-    enable_monitoring: bool = Field(True, description="Collect run metrics.")
-    enable_load_balancing: bool = Field(
-        True, description="Weigh per-node load when allocating and spreading jobs."
-    )
 
     @field_validator("network_topology", "allocator")
     @classmethod
@@ -251,16 +202,6 @@ class DistributedQuantumConfig(_Block):
 class ResourceManagementConfig(_Block):
     """Quantum and classical processors, memory and network resources."""
 
-    management_type: ManagementType = Field(ManagementType.QUANTUM)
-    allocation_strategy: AllocationStrategy = Field(
-        AllocationStrategy.DYNAMIC, description="Plan once, or re-plan on failures."
-    )
-    max_resources: int = Field(
-        1024, ge=1, le=MAX_NODES, description="Largest number of nodes to use at once."
-    )
-    enable_monitoring: bool = True
-    use_quantum: bool = True
-    enable_optimization: bool = True
     executor: str = Field("local", description="Registered executor name (`local`, `dask`).")
     executor_kind: ExecutorKind = Field(
         ExecutorKind.THREADS, description="Worker kind of the local executor."
@@ -279,8 +220,6 @@ class ResourceManagementConfig(_Block):
 class CommunicationConfig(_Block):
     """Links between nodes (seed: ``communication_config_t``)."""
 
-    optimization_type: OptimizationType = OptimizationType.QUANTUM
-    network_type: NetworkType = NetworkType.QUANTUM
     bandwidth_bps: int = Field(100 * GIB, ge=1, description="Classical bandwidth per link.")
     latency_us: float = Field(100.0, ge=0, description="Classical latency per link.")
     epr_rate_hz: float = Field(1000.0, gt=0, description="EPR pairs generated per second per link.")
@@ -295,18 +234,9 @@ class CommunicationConfig(_Block):
     )
 
 
-class MetricsConfig(_Block):
-    throughput: bool = True
-    latency: bool = True
-    resource_usage: bool = True
-    error_rates: bool = True
-
-
 class PerformanceAnalysisConfig(_Block):
     """Metrics, profiling and reports (seed: ``distributed_analysis_config_t``)."""
 
-    analysis_type: AnalysisType = AnalysisType.DISTRIBUTED
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     enable_profiling: bool = Field(True, description="Profile the run with cProfile.")
 
 
@@ -315,9 +245,7 @@ class AccelerationConfig(_Block):
 
     use_gpu: bool = Field(True, description="Use a CUDA GPU through Aer when the HAL finds one.")
     require_gpu: bool = Field(False, description="Fail instead of falling back to the CPU.")
-    use_quantum: bool = True
     enable_tensor_cores: bool = Field(True, description="Use cuStateVec where available.")
-    enable_distributed: bool = True
     optimization_level: OptimizationLevel = OptimizationLevel.AGGRESSIVE
     backend: str = Field("auto", description="Backend name, or `auto` to let the HAL choose.")
     precision: str = Field("complex128", description="`complex128` or `complex64`.")
@@ -338,18 +266,14 @@ class MemoryConfig(_Block):
     """Memory budget (seed: ``distributed_memory_config_t``)."""
 
     max_memory_bytes: int = Field(128 * GIB, ge=1, description="Largest working set allowed.")
-    enable_swapping: bool = Field(True, description="Spill large intermediate data to disk.")
     compression_level: CompressionLevel = CompressionLevel.AGGRESSIVE
-    enable_distributed_memory: bool = True
 
 
 class AdaptiveDistributionConfig(_Block):
     """Learned link weights (seed: ``adaptive_distribution_config_t``)."""
 
-    adaptation_type: AdaptationType = AdaptationType.QUANTUM
     learning_rate: float = Field(0.01, gt=0, le=1, description="Exponential averaging rate.")
     threshold: float = Field(0.001, ge=0, description="Predicted gain that triggers a re-plan.")
-    enable_quantum: bool = True
     use_gpu: bool = True
 
 
@@ -359,14 +283,11 @@ class DistributionEnsembleConfig(_Block):
     num_distributors: int = Field(5, ge=1, le=256)
     aggregation_method: AggregationMethod = AggregationMethod.WEIGHTED
     diversity_measure: DiversityMeasure = DiversityMeasure.QUANTUM
-    enable_quantum: bool = True
 
 
 class SystemIntegrationConfig(_Block):
     """Whole-system switches (seed: ``distributed_system_config_t``)."""
 
-    enable_all_features: bool = True
-    auto_optimization: bool = True
     monitoring_level: MonitoringLevel = MonitoringLevel.DETAILED
     error_budget: float = Field(0.01, gt=0, lt=1, description="Largest acceptable infidelity.")
     disabled_plugins: list[str] = Field(
@@ -461,7 +382,6 @@ class NetworkClientConfig(_Block):
     auto_fetch_on_startup: bool = True
     auto_sync_interval_s: float = Field(3600.0, gt=0)
     contribution_enabled: bool = True
-    anonymous_sharing: bool = True
     timeout_s: float = Field(5.0, gt=0)
 
 
@@ -575,13 +495,67 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+#: Keys earlier versions accepted although nothing read them, so setting one
+#: never changed anything. A file or mapping that still sets one loads with a
+#: :class:`RemovedConfigKeyWarning` naming it, and the key is dropped.
+REMOVED_KEYS: Final[frozenset[str]] = frozenset(
+    {
+        "distributed.enable_monitoring",
+        "distributed.enable_load_balancing",
+        "resources.management_type",
+        "resources.allocation_strategy",
+        "resources.max_resources",
+        "resources.enable_monitoring",
+        "resources.use_quantum",
+        "resources.enable_optimization",
+        "communication.optimization_type",
+        "communication.network_type",
+        "analysis.analysis_type",
+        "analysis.metrics",
+        "acceleration.use_quantum",
+        "acceleration.enable_distributed",
+        "memory.enable_swapping",
+        "memory.enable_distributed_memory",
+        "adaptive.adaptation_type",
+        "adaptive.enable_quantum",
+        "ensemble.enable_quantum",
+        "integration.enable_all_features",
+        "integration.auto_optimization",
+        "network.anonymous_sharing",
+    }
+)
+
+
+class RemovedConfigKeyWarning(FutureWarning):
+    """A configuration sets a key that was removed because it had no effect."""
+
+
+def _drop_removed(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``data`` without :data:`REMOVED_KEYS`, warning once per key found."""
+    for path in sorted(REMOVED_KEYS):
+        table, key = path.split(".", 1)
+        block = data.get(table)
+        if isinstance(block, Mapping) and key in block:
+            data[table] = {k: v for k, v in block.items() if k != key}
+            warnings.warn(
+                f"{source}: configuration key {path!r} was removed because it never "
+                "changed anything; delete it (see docs/configuration.md for the keys "
+                f"of [{table}])",
+                RemovedConfigKeyWarning,
+                stacklevel=3,
+            )
+    return data
+
+
 def config_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> SystemConfig:
     """Validate ``data`` (the TOML tables as a dict) into a :class:`SystemConfig`.
+
+    A key in :data:`REMOVED_KEYS` is dropped with a :class:`RemovedConfigKeyWarning`.
 
     :raises ConfigError: naming ``source``, the key path and the allowed values.
     """
     try:
-        return SystemConfig.model_validate(dict(data))
+        return SystemConfig.model_validate(_drop_removed(dict(data), source))
     except ValidationError as exc:
         raise _config_error(exc, source) from None
 
@@ -590,11 +564,15 @@ def load_config(
     path: str | os.PathLike[str] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    **overrides: Any,
 ) -> SystemConfig:
     """Read a TOML configuration file and apply ``QDFRAME_`` environment overrides.
 
     :param path: the TOML file; ``None`` starts from the defaults.
     :param environ: the environment to read overrides from (``os.environ``).
+    :param overrides: applied last, over the file and the environment: a
+        table as a mapping (``distributed={"num_nodes": 8}``) or one key as
+        ``table__key=value`` (``distributed__num_nodes=8``).
     :raises ConfigError: the file is missing, is not valid TOML, or holds an
         unknown key, a wrong type or a value out of range.
     """
@@ -615,8 +593,34 @@ def load_config(
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"malformed TOML: {exc}", source=source) from None
-    overrides = _env_overrides(os.environ if environ is None else environ)
-    if overrides:
-        data = _merge(data, overrides)
+    from_env = _env_overrides(os.environ if environ is None else environ)
+    if from_env:
+        data = _merge(data, from_env)
         source = f"{source} + {ENV_PREFIX}* environment"
+    given = _keyword_overrides(overrides)
+    if given:
+        data = _merge(data, given)
+        source = f"{source} + keyword overrides"
     return config_from_mapping(data, source=source)
+
+
+def _keyword_overrides(extra: Mapping[str, Any]) -> dict[str, Any]:
+    tables = set(SystemConfig.model_fields)
+    out: dict[str, Any] = {}
+    for name, value in extra.items():
+        table, _, key = name.partition("__")
+        if table not in tables:
+            raise ConfigError(
+                f"unknown override {name!r}: not a configuration table",
+                allowed=", ".join(sorted(tables)) + " (as table={...} or table__key=value)",
+            )
+        if key:
+            out.setdefault(table, {})[key] = value
+        elif isinstance(value, Mapping):
+            out.setdefault(table, {}).update(value)
+        else:
+            raise ConfigError(
+                f"override {name!r} must be a mapping of keys, got {type(value).__name__}",
+                allowed=f"{table}={{'key': value}} or {table}__key=value",
+            )
+    return out

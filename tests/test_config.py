@@ -21,7 +21,7 @@ def test_defaults_follow_the_seed():
     d = config.distributed
     assert (d.num_nodes, d.qubits_per_node, d.network_topology) == (1024, 64, "torus")
     assert d.communication_mode is CommunicationMode.QUANTUM
-    assert d.enable_error_correction and d.enable_monitoring and d.enable_load_balancing
+    assert d.enable_error_correction
     assert d.comm_qubits_per_node == 2
     assert config.communication.bandwidth_bps == 100 * 1024 * 1024 * 1024
     assert config.communication.latency_us == 100
@@ -42,7 +42,7 @@ def test_toml_file_is_read(tmp_path):
     path.write_text(
         '[distributed]\nnum_nodes = 4\nqubits_per_node = 5\nnetwork_topology = "ring"\n'
         'communication_mode = "hybrid"\n[memory]\nmax_memory_bytes = 1_000_000\n'
-        "[analysis.metrics]\nlatency = false\n",
+        "[analysis]\nenable_profiling = false\n",
         encoding="utf-8",
     )
     config = qdframe.config.load_config(path, environ={})
@@ -50,8 +50,38 @@ def test_toml_file_is_read(tmp_path):
     assert config.distributed.network_topology == "ring"
     assert config.distributed.communication_mode is CommunicationMode.HYBRID
     assert config.memory.max_memory_bytes == 1_000_000
-    assert config.analysis.metrics.latency is False
-    assert config.analysis.metrics.throughput is True
+    assert config.analysis.enable_profiling is False
+
+
+def test_a_removed_key_warns_naming_it_and_the_rest_still_loads(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text(
+        '[resources]\nuse_quantum = true\nexecutor = "local"\n'
+        "[analysis.metrics]\nlatency = false\n[network]\nanonymous_sharing = false\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(qdframe.config.RemovedConfigKeyWarning) as caught:
+        config = qdframe.config.load_config(path, environ={})
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 3
+    assert all(str(path) in m and "never changed anything" in m for m in messages)
+    assert [m.split("'")[1] for m in messages] == [
+        "analysis.metrics",
+        "network.anonymous_sharing",
+        "resources.use_quantum",
+    ]
+    assert config.resources.executor == "local"
+    assert not hasattr(config.resources, "use_quantum")
+
+
+def test_a_removed_key_set_in_the_environment_warns_too():
+    with pytest.warns(qdframe.config.RemovedConfigKeyWarning, match="memory.enable_swapping"):
+        qdframe.config.load_config(None, environ={"QDFRAME_MEMORY__ENABLE_SWAPPING": "false"})
+
+
+def test_an_unknown_key_is_still_an_error_not_a_removed_one():
+    with pytest.raises(ConfigError, match="unknown key"):
+        config_from_mapping({"resources": {"use_quantumm": True}})
 
 
 def test_environment_overrides_file(tmp_path):
