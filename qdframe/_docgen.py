@@ -175,6 +175,13 @@ def config_markdown() -> str:
         " with `qdframe config show [FILE] [--json]`. An invalid file exits with status 2 and"
         " one message naming the file, the key path and the allowed values.",
         "",
+        "Every key below changes what qdframe does (a test fails when one is read"
+        " nowhere). Keys that earlier versions accepted but that never changed anything"
+        " were removed; a file or environment variable that still sets one loads with a"
+        " `RemovedConfigKeyWarning` naming it, and the key is ignored: "
+        + ", ".join(f"`{k}`" for k in sorted(config_module.REMOVED_KEYS))
+        + ".",
+        "",
     ]
     system = config_module.SystemConfig
     for table, field in system.model_fields.items():
