@@ -60,6 +60,35 @@ class Plan:
     def ebits(self) -> int:
         return self.cost.ebits
 
+    def __repr__(self) -> str:
+        # The dataclass repr would print every array of the problem and allocation.
+        gates = self.problem.gates
+        topo = self.topology
+        return (
+            f"Plan({self.problem.label or 'circuit'!r}: {gates.num_qubits} qubits on "
+            f"{topo.num_nodes} nodes ({topo.name}), allocator={self.allocator!r}, "
+            f"ebits={self.cost.ebits}, swaps={self.cost.swaps})"
+        )
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        cost = self.cost
+        rows = {
+            "circuit": f"{self.problem.label}: {self.problem.gates.num_qubits} qubits",
+            "network": f"{self.topology.name}, {self.topology.num_nodes} nodes",
+            "allocator": self.allocator,
+            "ebits": str(cost.ebits),
+            "swaps": str(cost.swaps),
+        }
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
+            for k, v in rows.items()
+        )
+        return f"<table>{body}</table>"
+
     def summary(self, *, include_allocation: bool = True) -> dict[str, Any]:
         """JSON-ready description of the plan."""
         gates = self.problem.gates

@@ -85,6 +85,19 @@ class RunResult:
     run_dir: Path | None = None
     report_path: Path | None = None
 
+    def __repr__(self) -> str:
+        # Counts, plan and schedule can be large; show what identifies the run.
+        top = sorted(self.counts.items(), key=lambda kv: -kv[1])[:4]
+        counts = ", ".join(f"{k!r}: {n}" for k, n in top)
+        more = f", +{len(self.counts) - len(top)} more" if len(self.counts) > len(top) else ""
+        verified = "" if self.verified is None else f", verified={self.verified}"
+        return (
+            f"RunResult({self.run_id!r}, backend={self.backend!r}, shots={self.shots}, "
+            f"seed={self.seed}{verified}, counts={{{counts}{more}}})"
+        )
+
+    __str__ = __repr__
+
     @property
     def stage_seconds(self) -> dict[str, float]:
         seconds: dict[str, float] = self.metrics.get("stage_seconds", {})
