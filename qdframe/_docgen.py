@@ -158,6 +158,14 @@ def _model_rows(model: type[BaseModel]) -> list[str]:
     return rows
 
 
+def _public_doc(doc: str | None) -> str:
+    """A block's docstring for readers: one paragraph, without the seed's C struct names."""
+    text = " ".join((doc or "").split()).replace("``", "`")
+    # "(seed: `distributed_quantum_config_t`)" names an internal struct of the
+    # source document; users configure TOML tables, never those structs.
+    return re.sub(r"\s*\(seed: `[a-z_]+_t`\)", "", text)
+
+
 def config_markdown() -> str:
     """The configuration reference page."""
     lines = [
@@ -187,7 +195,7 @@ def config_markdown() -> str:
     for table, field in system.model_fields.items():
         model = field.annotation
         assert isinstance(model, type) and issubclass(model, BaseModel)
-        doc = " ".join((model.__doc__ or "").split()).replace("``", "`")
+        doc = _public_doc(model.__doc__)
         lines += [f"## `[{table}]`", "", doc, ""]
         lines += _model_rows(model)
         lines.append("")
@@ -197,7 +205,7 @@ def config_markdown() -> str:
             if get_origin(sub) is list and get_args(sub):
                 sub, heading = get_args(sub)[0], f"[[{table}.{sub_name}]]"
             if isinstance(sub, type) and issubclass(sub, BaseModel):
-                doc = " ".join((sub.__doc__ or "").split()).replace("``", "`")
+                doc = _public_doc(sub.__doc__)
                 lines += [f"### `{heading}`", "", doc, ""] if doc else [f"### `{heading}`", ""]
                 lines += _model_rows(sub)
                 lines.append("")
