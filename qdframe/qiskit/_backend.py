@@ -4,7 +4,9 @@ The target has one qubit per data qubit of the network. Every gate is
 offered on every qubit pair: qdframe decides where qubits live and turns a
 gate between nodes into an EPR protocol, so the network needs no routing
 from the transpiler. The gates are the standard gates the configured
-simulator runs (``if_else`` too when it has classical conditions).
+simulator runs; ``if_else`` is offered when the simulator has classical
+conditions *and* planning accepts control flow (today it does not, so a
+circuit with ``if_test`` is refused by ``transpile`` rather than by the run).
 
 ``backend.run`` runs each circuit through :meth:`DistributedSystem.run`
 (the whole pipeline, recovery included). Qubits that no instruction touches
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -105,7 +108,7 @@ class DistributedBackend(BackendV2):  # type: ignore[misc]
         target.add_instruction(Measure(), properties=None)
         if "reset" in capabilities.supported_operations:
             target.add_instruction(Reset(), properties=None)
-        if capabilities.classical_conditions:
+        if capabilities.classical_conditions and _planner_takes_control_flow():
             target.add_instruction(IfElseOp, name="if_else")
         return target
 
@@ -217,6 +220,23 @@ class DistributedBackend(BackendV2):  # type: ignore[misc]
             header=header,
             seed=seed,
         )
+
+
+@lru_cache(maxsize=1)
+def _planner_takes_control_flow() -> bool:
+    """Whether planning accepts ``if_else`` (the simulator alone is not enough)."""
+    from qdframe.allocation import normalize_circuit
+    from qdframe.errors import CircuitError
+
+    probe = QuantumCircuit(1, 1)
+    probe.measure(0, 0)
+    with probe.if_test((probe.clbits[0], 1)):
+        probe.x(0)
+    try:
+        normalize_circuit(probe)
+    except CircuitError:
+        return False
+    return True
 
 
 def _hex(key: str) -> str:
