@@ -166,6 +166,14 @@ def detect(
         console.print(backend["reason"], highlight=False, soft_wrap=True)
 
 
+def _memory_options(options: list[int]) -> str:
+    # "8/16/24 GiB" rather than "8 GiB, 16 GiB, 24 GiB": narrow enough for 80 columns.
+    texts = [_gib(m) for m in options]
+    if len(texts) > 1 and all(t.endswith(" GiB") for t in texts):
+        return "/".join(t.removesuffix(" GiB") for t in texts) + " GiB"
+    return ", ".join(texts)
+
+
 @app.command("profiles")
 @command_errors
 def profiles(json_output: bool = JSON_OPTION) -> None:
@@ -174,19 +182,24 @@ def profiles(json_output: bool = JSON_OPTION) -> None:
     if json_output:
         print_json({"profiles": rows})
         return
-    table = Table(title="hardware profiles")
-    table.add_column("system type", style="bold")
-    table.add_column("family")
+    from rich import box
+
+    # The system type is what `qdframe hal show` takes: it is never cut; the
+    # other columns wrap instead, so the table reads at 80 columns.
+    longest = max((len(str(row["system_type"])) for row in rows), default=11)
+    table = Table(title="hardware profiles", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("system type", style="bold", no_wrap=True, min_width=longest)
+    table.add_column("family", no_wrap=True)
     table.add_column("cores (P+E)", justify="right")
-    table.add_column("memory")
-    table.add_column("source")
+    table.add_column("memory", overflow="fold")
+    table.add_column("source", overflow="fold", max_width=12)
     for row in rows:
         options = row["memory_options_bytes"] or [row["memory_bytes"]]
         table.add_row(
             row["system_type"],
             row["family"],
             f"{row['cores']} ({row['performance_cores']}+{row['efficiency_cores']})",
-            ", ".join(_gib(m) for m in options),
+            _memory_options(options),
             row["source"],
         )
     console.print(table)
