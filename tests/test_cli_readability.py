@@ -38,3 +38,12 @@ def test_flags_have_no_value_placeholder_in_help() -> None:
     assert "<bool>" not in text
     shots = next(line for line in text.splitlines() if "--shots" in line)
     assert "<int" in shots  # options that take a value keep their type
+
+
+def test_report_shows_the_seed_as_an_integer() -> None:
+    from qdframe.report.example import example_report
+    from qdframe.report.html import render_html
+
+    html = render_html(example_report(seed=366_012_345))
+    assert "366012345" in html
+    assert "3.66e+08" not in html

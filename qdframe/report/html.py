@@ -85,6 +85,10 @@ def _show(value: object) -> str:
     return str(value)
 
 
+def _seed(seed: int | None) -> str | None:
+    return None if seed is None else str(seed)
+
+
 def _plot(plot: Plot | None, empty: str) -> str:
     if plot is None:
         return f'<p class="note">{esc(empty)}</p>'
@@ -226,7 +230,8 @@ def _execution(report: RunReport) -> str:
     parts = [
         _table(
             ["backend", "device", "seed", "fallback", "verified", "shots", "time (s)"],
-            [[e.backend, e.device, e.seed, e.fallback, e.verified, e.shots, e.time_s]],
+            # The seed is an identifier to copy into --seed, not a quantity to round.
+            [[e.backend, e.device, _seed(e.seed), e.fallback, e.verified, e.shots, e.time_s]],
             numeric=2,
         )
     ]
