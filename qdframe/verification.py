@@ -301,7 +301,7 @@ class _Pair:
 
     @property
     def d(self) -> int:
-        return self.original.num_qubits
+        return int(self.original.num_qubits)
 
     def distance(self, initial: npt.NDArray[np.complex128], stats: dict[str, Any]) -> float:
         from qdframe.distribute.exact import simulate_histories
