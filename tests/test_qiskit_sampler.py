@@ -298,3 +298,18 @@ def test_classical_mode_is_refused_with_the_reason() -> None:
         job = sampler.run([qc], shots=5)
         with pytest.raises(ConfigError, match="classical"):
             job.result()
+
+
+def test_planning_keeps_parameters_only_when_asked() -> None:
+    from qdframe.allocation import normalize_circuit
+    from qdframe.errors import CircuitError
+
+    theta = Parameter("t")
+    qc = QuantumCircuit(2)
+    qc.rx(theta, 0)
+    qc.cx(0, 1)
+    with pytest.raises(CircuitError, match="unbound parameters"):
+        normalize_circuit(qc)
+    kept = normalize_circuit(qc, allow_parameters=True)
+    assert set(kept.parameters) == {theta}
+    assert {i.operation.name for i in kept.data} <= {"u", "cp"}
