@@ -68,7 +68,8 @@ def test_planning_does_not_load_transpiler_plugins() -> None:
         "from qdframe.config import SystemConfig\n"
         "cfg = SystemConfig.model_validate({'distributed': {'num_nodes': 2,"
         " 'qubits_per_node': 4, 'network_topology': 'ring'}})\n"
-        "make_plan('examples/qft8.qasm', cfg)"
+        "from qdframe.plugins import default_plugins\n"
+        "make_plan('examples/qft8.qasm', cfg, plugins=default_plugins())"
     )
     assert "qdframe.planning" in modules
     assert not _heavy(modules, ("qiskit_ibm_runtime",))
