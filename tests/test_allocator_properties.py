@@ -14,13 +14,14 @@ from qdframe_allocators import (
     FMAllocator,
     GreedyAllocator,
     HypergraphAllocator,
+    LocalityAllocator,
     RoundRobinAllocator,
     SequentialAllocator,
     TemporalAllocator,
     TopologyAwareAllocator,
     kahypar_available,
 )
-from qdframe_topologies import build_all_to_all, build_line, build_ring, build_star
+from qdframe_topologies import build_all_to_all, build_grid, build_line, build_ring, build_star
 
 from qdframe.allocation import AllocationProblem, GateArray
 from qdframe.cost import evaluate
@@ -31,6 +32,7 @@ FACTORIES = {
     "sequential": SequentialAllocator,
     "greedy": GreedyAllocator,
     "fm": lambda: FMAllocator(restarts=1),
+    "locality": LocalityAllocator,
     "temporal": lambda: TemporalAllocator(rounds=1),
     "annealing": lambda: AnnealingAllocator(max_steps=200, start="greedy"),
     "topology_aware": lambda: TopologyAwareAllocator(base="greedy"),
@@ -46,7 +48,9 @@ if kahypar_available():
 def problems(draw: st.DrawFn) -> AllocationProblem:
     n = draw(st.integers(1, 12))
     k = draw(st.integers(1, 4))
-    builder = draw(st.sampled_from([build_all_to_all, build_line, build_ring, build_star]))
+    builder = draw(
+        st.sampled_from([build_all_to_all, build_line, build_ring, build_star, build_grid])
+    )
     if draw(st.booleans()):
         caps = [draw(st.integers(0, 5)) for _ in range(k)]
         shortfall = n - sum(caps)

@@ -1,7 +1,8 @@
 """Built-in qubit allocators (partitioners).
 
 Baselines (``round_robin``, ``sequential``), ``greedy`` graph growing,
-multilevel ``fm``, time-sliced ``temporal`` with teleportation, ``annealing``,
+multilevel ``fm``, ``locality`` (qubits and network bisected together, for
+large networks), time-sliced ``temporal`` with teleportation, ``annealing``,
 KaHyPar ``hypergraph`` (optional), ``topology_aware`` refinement, ``ensemble``
 aggregation and the ``auto`` policy. Each follows
 :class:`qdframe.protocols.Allocator` and is registered by
@@ -17,6 +18,7 @@ from qdframe_allocators.ensemble import EnsembleAllocator, diversity
 from qdframe_allocators.fm import FMAllocator
 from qdframe_allocators.greedy import GreedyAllocator
 from qdframe_allocators.hypergraph import HypergraphAllocator, kahypar_available
+from qdframe_allocators.locality import LocalityAllocator
 from qdframe_allocators.temporal import TemporalAllocator
 from qdframe_allocators.topology_aware import TopologyAwareAllocator
 
@@ -27,6 +29,7 @@ __all__ = [
     "FMAllocator",
     "GreedyAllocator",
     "HypergraphAllocator",
+    "LocalityAllocator",
     "RoundRobinAllocator",
     "SequentialAllocator",
     "TemporalAllocator",

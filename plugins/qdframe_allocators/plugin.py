@@ -16,6 +16,7 @@ from qdframe_allocators.ensemble import EnsembleAllocator
 from qdframe_allocators.fm import FMAllocator
 from qdframe_allocators.greedy import GreedyAllocator
 from qdframe_allocators.hypergraph import HypergraphAllocator, kahypar_available
+from qdframe_allocators.locality import LocalityAllocator
 from qdframe_allocators.temporal import TemporalAllocator
 from qdframe_allocators.topology_aware import TopologyAwareAllocator
 
@@ -30,6 +31,11 @@ def qdframe_register_allocators(registry: Registrar) -> None:
     registry.add("sequential", SequentialAllocator, description="fill nodes one after another")
     registry.add("greedy", GreedyAllocator, description="graph growing on the interaction graph")
     registry.add("fm", FMAllocator, description="multilevel k-way Fiduccia-Mattheyses")
+    registry.add(
+        "locality",
+        LocalityAllocator,
+        description="qubits and network bisected together, for large networks",
+    )
     registry.add(
         "temporal", TemporalAllocator, description="time-sliced partitioning with teleportation"
     )
