@@ -10,8 +10,8 @@ The policy follows ``benchmarks/dqc`` (see ``docs/allocators.md``):
 * up to ``FM_LIMITS`` → ``fm``: static multilevel FM still fits the budget;
 * beyond, on a sparse network → ``locality``: qubits and network bisected
   together, so interacting qubits share a node or sit on near ones (on the
-  32 x 32 torus: 14-19x fewer ebits than ``greedy`` on adders and 2D Ising
-  Trotter steps, 0.75-0.86x on random gates, the same on the QFT);
+  32 x 32 torus: 14-17x fewer ebits than ``greedy`` on adders and 2D Ising
+  Trotter steps, 0.74-0.86x on random gates, the same on the QFT);
 * beyond, all-to-all → ``greedy`` graph growing, linear in the gate count
   (as good as ``locality`` there, where placement does not matter, and
   faster).
