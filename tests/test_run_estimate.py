@@ -140,7 +140,7 @@ def test_interrupt_stops_promptly_and_says_how_to_resume(
 ) -> None:
     run_dir = tmp_path / "run"
     proc = subprocess.Popen(
-        [*_RUN, "--shots", "200000", "--seed", "1", "--report", str(run_dir)],
+        [*_RUN, "--shots", "20000", "--seed", "1", "--report", str(run_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -160,6 +160,8 @@ def test_interrupt_stops_promptly_and_says_how_to_resume(
     assert proc.returncode == code
     assert stopped_s < 2.0
     assert f"qdframe run --resume {run_dir}" in err
+    if sig is signal.SIGTERM:
+        return  # the resume itself is the same for both signals
     resumed = subprocess.run(
         [sys.executable, "-m", "qdframe", "run", "--resume", str(run_dir), "--json"],
         capture_output=True,
