@@ -790,6 +790,12 @@ def _backend_options(
     return options
 
 
+#: Memory one batch holds besides what its simulator checks against its share.
+_JOB_RESERVE_BYTES = 16 * 1024**2
+#: Share of the budget kept back when several batches run at once.
+_BUDGET_HEADROOM = 0.1
+
+
 def _memory_share(
     circuit: QuantumCircuit, config: SystemConfig, workers: int, batch_shots: int
 ) -> tuple[int, int | None]:
@@ -797,8 +803,9 @@ def _memory_share(
 
     The budget (``[memory] max_memory_bytes``, at most what the host has
     available) is for the whole process, so it is divided among the jobs
-    that run together. When one job's state needs more than an equal share,
-    fewer jobs run at once (down to one, which gets the whole budget).
+    that run together, less a reserve per job and a headroom for what the
+    simulators do not count. When one job's state needs more than an equal
+    share, fewer jobs run at once (down to one, which gets the whole budget).
     """
     from qdframe.backend import AVAILABLE_MEMORY_FRACTION, statevector_bytes
 
@@ -807,12 +814,20 @@ def _memory_share(
     if available is not None:
         budget = min(budget, int(available * AVAILABLE_MEMORY_FRACTION))
     precision = config.acceleration.precision
-    # One state, plus the sampled table and its integer keys.
-    need = statevector_bytes(circuit.num_qubits, precision) + batch_shots * (
+    # A state and as much again for the simulator's buffers (its own check
+    # is exact; this only chooses how many run at once), plus the sampled
+    # table and its integer keys.
+    need = 2 * statevector_bytes(circuit.num_qubits, precision) + batch_shots * (
         circuit.num_clbits + 24
     )
-    parallel = max(1, min(workers, budget // max(1, need)))
-    return max(1, budget // parallel), (None if parallel >= workers else parallel)
+    # Each job also holds memory outside the simulator's own check (its copy
+    # of the circuit, the compiled program, Python objects, the result).
+    usable = int(budget * (1 - _BUDGET_HEADROOM))
+    parallel = max(1, min(workers, usable // (need + _JOB_RESERVE_BYTES)))
+    concurrency = None if parallel >= workers else parallel
+    if parallel == 1:
+        return budget, concurrency
+    return max(1, usable // parallel - _JOB_RESERVE_BYTES), concurrency
 
 
 def _host_available_memory() -> int | None:
