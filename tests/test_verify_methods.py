@@ -87,7 +87,7 @@ def test_mid_circuit_measurements_compare_joint_distributions() -> None:
     circuit.ry(0.4, 2)
     circuit.cx(2, 1)
     circuit.measure(1, 1)
-    plan = plan_from_allocation(circuit, ring(3, 1), Allocation.static([0, 1, 2]))
+    plan = plan_from_allocation(circuit, ring(3, 1), Allocation.static([0, 1, 2]), normalize=False)
     program = compile_distributed(circuit, plan)
     result = verify(circuit, program)
     assert result.verified and result.method == "exact-distribution"
