@@ -80,12 +80,14 @@ def test_a_wrong_gate_angle_is_caught() -> None:
 def test_mid_circuit_measurements_compare_joint_distributions() -> None:
     circuit = QuantumCircuit(3, 2)
     circuit.h(0)
-    circuit.cx(0, 2)
+    circuit.cp(1.1, 0, 2)
+    circuit.h(2)
     circuit.measure(2, 0)
     with circuit.if_test((circuit.clbits[0], 1)):
         circuit.x(1)
     circuit.ry(0.4, 2)
-    circuit.cx(2, 1)
+    circuit.cp(0.4, 2, 1)
+    circuit.h(1)
     circuit.measure(1, 1)
     plan = plan_from_allocation(circuit, ring(3, 1), Allocation.static([0, 1, 2]), normalize=False)
     program = compile_distributed(circuit, plan)
@@ -94,7 +96,8 @@ def test_mid_circuit_measurements_compare_joint_distributions() -> None:
     # Measuring the wrong data qubit is caught.
     wrong = QuantumCircuit(3, 2)
     wrong.h(0)
-    wrong.cx(0, 2)
+    wrong.cp(1.1, 0, 2)
+    wrong.h(2)
     wrong.measure(0, 0)
     assert not verify(wrong, program).verified
 
