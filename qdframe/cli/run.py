@@ -97,7 +97,7 @@ def _print_summary(data: dict[str, Any], *, explain: bool = False) -> None:
         table.add_row(
             "verification",
             f"{verdict} ({v.get('method')}, distance {v.get('distance', 0):.2e} "
-            f"<= {v.get('bound', 0):.2e})",
+            f"<= {v.get('bound', 0):.2e})" + (f": {v['proved']}" if v.get("proved") else ""),
         )
     top = list(data["counts"].items())[:8]
     more = len(data["counts"]) - len(top)
