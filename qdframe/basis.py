@@ -24,11 +24,14 @@ __all__ = ["translate_to_basis"]
 
 @lru_cache(maxsize=8)
 def _pass_manager(basis: tuple[str, ...]) -> PassManager:
+    from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
     from qiskit.circuit.equivalence_library import SessionEquivalenceLibrary
     from qiskit.transpiler import PassManager
     from qiskit.transpiler.passes import BasisTranslator, HighLevelSynthesis, UnitarySynthesis
 
-    gates = list(basis)
+    # transpile() adds the control-flow names to the target basis so that the
+    # translator keeps if_else/for_loop/... and rewrites the gates inside them.
+    gates = list(dict.fromkeys([*basis, *CONTROL_FLOW_OP_NAMES]))
     return PassManager(
         [
             UnitarySynthesis(basis_gates=gates),

@@ -11,6 +11,7 @@ from qdframe.config import config_from_mapping, load_config
 from qdframe.distribute import compile_distributed, count_epr_pairs
 from qdframe.families import qft_no_swaps
 from qdframe.planning import make_plan
+from qdframe.plugins import load_plugins
 from qdframe.schedule import schedule
 from qdframe.verification import verify
 
@@ -21,7 +22,7 @@ def test_qft8_on_a_ring_of_four_from_the_example_files() -> None:
     circuit = load_circuit(EXAMPLES / "qft8.qasm")
     config = load_config(EXAMPLES / "ring4.toml", environ={})
     config.distributed.qubits_per_node = 2  # eight qubits on four nodes: every node is full
-    plan = make_plan(circuit, config, seed=1, time_budget_s=2.0)
+    plan = make_plan(circuit, config, plugins=load_plugins(), seed=1, time_budget_s=2.0)
     program = compile_distributed(circuit, plan, config)
     # EPR pairs in the lowered circuit == the plan's ebits (+ any re-opened bursts).
     assert count_epr_pairs(program.to_circuit()) == program.ebits
@@ -49,7 +50,7 @@ def test_qft10_with_migrations_allowed(mode: str) -> None:
             }
         }
     )
-    plan = make_plan(circuit, config, seed=2, time_budget_s=2.0)
+    plan = make_plan(circuit, config, plugins=load_plugins(), seed=2, time_budget_s=2.0)
     program = compile_distributed(circuit, plan, config)
     assert program.ebits == program.plan_ebits + program.split_ebits
     if mode == "quantum":
