@@ -222,9 +222,7 @@ class GateArray:
         return out
 
 
-def normalize_circuit(
-    circuit: QuantumCircuit, *, allow_parameters: bool = False
-) -> QuantumCircuit:
+def normalize_circuit(circuit: QuantumCircuit, *, allow_parameters: bool = False) -> QuantumCircuit:
     """Return ``circuit`` in the ``['u', 'cp']`` basis, in layer order.
 
     Translates as ``transpile`` does at optimisation level 0 (no gate is

@@ -150,9 +150,7 @@ class RegistrationIn(_Strict):
 
     challenge: Annotated[
         str,
-        StringConstraints(
-            pattern=r"^c1\.[0-9]{1,12}\.[0-9a-f]{32}\.[0-9]{1,2}\.[0-9a-f]{64}$"
-        ),
+        StringConstraints(pattern=r"^c1\.[0-9]{1,12}\.[0-9a-f]{32}\.[0-9]{1,2}\.[0-9a-f]{64}$"),
     ] = Field(description="The challenge from GET /api/network/register, unchanged.")
     nonce: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] = Field(
         description="Decimal nonce solving the proof of work."
