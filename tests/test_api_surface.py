@@ -67,3 +67,23 @@ def test_load_config_overrides_win_over_the_environment() -> None:
 def test_bad_overrides_are_named(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(qd.ConfigError, match=message):
         qd.load_config(None, environ={}, **kwargs)
+
+
+def test_a_program_prints_as_one_short_line() -> None:
+    from qdframe.config import config_from_mapping
+    from qdframe.distribute import compile_distributed
+    from qdframe.families import qft_no_swaps
+    from qdframe.planning import make_plan
+    from qdframe.plugins import load_plugins
+
+    config = config_from_mapping(
+        {"distributed": {"num_nodes": 2, "qubits_per_node": 3, "network_topology": "ring"}}
+    )
+    circuit = qft_no_swaps(6)
+    program = compile_distributed(
+        circuit, make_plan(circuit, config, plugins=load_plugins()), config
+    )
+    text = repr(program)
+    assert "\n" not in text and len(text) < 200
+    assert f"ebits={program.ebits}" in text and program.ebits > 0
+    assert f"swaps={program.swaps}" in text

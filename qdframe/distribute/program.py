@@ -411,6 +411,16 @@ class DistributedProgram:
         lo, hi = int(self.route_ptr[protocol]), int(self.route_ptr[protocol + 1])
         return tuple(int(x) for x in self.route_nodes[lo:hi])
 
+    def __repr__(self) -> str:
+        # The dataclass repr would print every column array: kilobytes for a
+        # small circuit. The figures a reader wants fit on one line.
+        return (
+            f"DistributedProgram({self.num_operations} operations on "
+            f"{self.layout.num_qubits} physical qubits: ebits={self.ebits}, "
+            f"swaps={self.swaps}, teleportations={self.num_teleportations}, "
+            f"cuts={self.num_cuts}, classical_bits={self.classical_bits})"
+        )
+
     def summary(self) -> dict[str, Any]:
         """The scalar figures, JSON-ready."""
         return {
