@@ -36,8 +36,8 @@ def test_target_covers_the_network_data_qubits(backend: DistributedBackend) -> N
     names = set(backend.operation_names)
     assert {"cx", "h", "rz", "u", "measure", "reset"} <= names
     assert "epr" not in names
-    # Planning does not take control flow yet, so the target does not offer it.
-    assert "if_else" not in names
+    # The numpy simulator runs classical conditions and planning keeps them.
+    assert "if_else" in names
     # Any pair of qubits, also across nodes: the network carries remote gates.
     assert backend.target.instruction_supported("cx", (0, 5))
 
@@ -121,13 +121,16 @@ def test_backend_estimator_v2_runs_on_it(backend: DistributedBackend) -> None:
     assert np.all(np.abs(ours.data.evs - ref.data.evs) / stds < 5)
 
 
-def test_control_flow_is_refused_by_transpile(backend: DistributedBackend) -> None:
-    from qiskit.transpiler.exceptions import TranspilerError
-
-    qc = QuantumCircuit(2, 1)
+def test_control_flow_runs_as_the_original_does(backend: DistributedBackend) -> None:
+    # Feed-forward across nodes: the bit measured on qubit 0 decides an X on
+    # qubit 5. Exactly the outcomes 00 and 11 are possible, about half each.
+    qc = QuantumCircuit(6, 2)
     qc.h(0)
     qc.measure(0, 0)
     with qc.if_test((qc.clbits[0], 1)):
-        qc.x(1)
-    with pytest.raises(TranspilerError):
-        transpile(qc, backend)
+        qc.x(5)
+    qc.measure(5, 1)
+    counts = backend.run(transpile(qc, backend), shots=400, seed_simulator=3).result().get_counts()
+    assert set(counts) == {"00", "11"}
+    assert sum(counts.values()) == 400
+    assert 150 < counts["11"] < 250

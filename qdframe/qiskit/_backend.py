@@ -5,8 +5,7 @@ offered on every qubit pair: qdframe decides where qubits live and turns a
 gate between nodes into an EPR protocol, so the network needs no routing
 from the transpiler. The gates are the standard gates the configured
 simulator runs; ``if_else`` is offered when the simulator has classical
-conditions *and* planning accepts control flow (today it does not, so a
-circuit with ``if_test`` is refused by ``transpile`` rather than by the run).
+conditions *and* planning accepts control flow (the numpy backend does).
 
 ``backend.run`` runs each circuit through :meth:`DistributedSystem.run`
 (the whole pipeline, recovery included). Qubits that no instruction touches
