@@ -142,11 +142,15 @@ class DaskExecutor:
             # Loopback only, on a free port: the dashboard has no authentication,
             # and a free port never clashes with another cluster. cluster_options
             # may bind elsewhere on purpose.
-            "host": "127.0.0.1",
             "dashboard_address": "127.0.0.1:0",
             "scheduler_kwargs": {"allowed_failures": 0},
         }
         options.update(self._cluster_options)
+        if "host" not in options and "interface" not in options and not _in_process(options):
+            # The scheduler listens on loopback only. An in-process cluster
+            # (inproc:// addresses) has no network listener, and its addresses
+            # cannot take a host.
+            options["host"] = "127.0.0.1"
         cluster = LocalCluster(**options)  # type: ignore[no-untyped-call]
         try:
             client = Client(cluster, set_as_default=False)  # type: ignore[no-untyped-call]
@@ -211,6 +215,18 @@ class DaskExecutor:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _in_process(options: Mapping[str, Any]) -> bool:
+    """Whether ``LocalCluster(**options)`` talks over ``inproc://`` rather than a network.
+
+    As ``LocalCluster`` decides: an explicit ``protocol``, else in-process for
+    thread workers without a ``scheduler_port``.
+    """
+    protocol = options.get("protocol")
+    if protocol:
+        return str(protocol).startswith("inproc")
+    return not options.get("processes", True) and not options.get("scheduler_port")
 
 
 class _DaskSubmitter:
