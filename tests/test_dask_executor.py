@@ -136,6 +136,15 @@ def test_a_started_cluster_listens_on_loopback_only(process_cluster: DaskExecuto
     ]
     # The dashboard has no authentication: nothing but this host may reach it.
     assert listening and set(listening) == {"127.0.0.1"}
+    # Nor may the workers' own HTTP servers or their comms.
+    workers = psutil.Process().children(recursive=True)
+    bound = {
+        c.laddr.ip
+        for w in workers
+        for c in w.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN
+    }
+    assert workers and bound and bound <= {"127.0.0.1"}
 
 
 def test_a_started_cluster_is_shut_down_on_close() -> None:
@@ -174,3 +183,24 @@ def test_dask_is_registered_and_satisfies_the_protocol() -> None:
     assert isinstance(executor, Executor)
     assert not executor.started_cluster  # nothing starts until it is used
     executor.close()
+
+
+def test_an_in_process_cluster_opens_no_port_beyond_loopback() -> None:
+    import psutil
+
+    def listening() -> set[tuple[str, int]]:
+        return {
+            (c.laddr.ip, c.laddr.port)
+            for c in psutil.Process().net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        }
+
+    before = listening()
+    executor = DaskExecutor(workers=2, processes=False)
+    try:
+        assert executor.map(slow_square, [2]) == [4]
+        opened = listening() - before
+    finally:
+        executor.close()
+    # Scheduler, dashboard and each worker's HTTP server have no authentication.
+    assert opened and {ip for ip, _ in opened} == {"127.0.0.1"}

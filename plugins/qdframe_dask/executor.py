@@ -143,6 +143,8 @@ class DaskExecutor:
             # and a free port never clashes with another cluster. cluster_options
             # may bind elsewhere on purpose.
             "dashboard_address": "127.0.0.1:0",
+            # Each worker serves metrics and health routes over HTTP too.
+            "worker_dashboard_address": "127.0.0.1:0",
             "scheduler_kwargs": {"allowed_failures": 0},
         }
         options.update(self._cluster_options)
