@@ -78,15 +78,11 @@ def _png_has_ink(path: Path) -> bool:
 
 def test_dashboard_renders_in_headless_chromium(tmp_path: Path) -> None:
     with nf.thread_server(database_url=f"sqlite:///{tmp_path / 'd.db'}", min_contributors=2) as url:
-        for savings in (8.0, 14.0, 30.0):
-            httpx.post(
-                f"{url}/api/network/contribute",
-                json=nf.contribution(system_type="apple_silicon_m2", savings=savings),
-            ).raise_for_status()
-        httpx.post(
-            f"{url}/api/network/contribute",
-            json=nf.contribution(system_type="intel_mac_i5", savings=2.0),
-        ).raise_for_status()
+        # Each contribution comes from its own registered installation.
+        with httpx.Client(base_url=url, timeout=10) as client:
+            for savings in (8.0, 14.0, 30.0):
+                nf.post(client, system_type="apple_silicon_m2", savings=savings).raise_for_status()
+            nf.post(client, system_type="intel_mac_i5", savings=2.0).raise_for_status()
         dom = _chromium("--dump-dom", f"{url}/", tmp_path=tmp_path)
         shot = tmp_path / "dashboard.png"
         image = _chromium(
