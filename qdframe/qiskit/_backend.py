@@ -18,7 +18,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from functools import lru_cache
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,10 +31,10 @@ from qiskit.transpiler import Target
 
 from qdframe.qiskit._bits import counts_to_rows
 from qdframe.qiskit._seeding import SeedLike, call_entropy, derived_seed, validate_seed
-from qdframe.qiskit._system import SystemHandle, SystemLike
+from qdframe.qiskit._system import OwnsSystem, SystemHandle, SystemLike
 
 if TYPE_CHECKING:
-    from qdframe.system import DistributedSystem
+    pass
 
 __all__ = ["DistributedBackend", "DistributedJob"]
 
@@ -61,7 +60,7 @@ class DistributedJob(JobV1):  # type: ignore[misc]
         return JobStatus.DONE
 
 
-class DistributedBackend(BackendV2):  # type: ignore[misc]
+class DistributedBackend(OwnsSystem, BackendV2):  # type: ignore[misc]
     """A Qiskit backend whose qubits are the data qubits of a QPU network.
 
     :param system: a :class:`~qdframe.config.SystemConfig`, the path of a TOML
@@ -119,29 +118,9 @@ class DistributedBackend(BackendV2):  # type: ignore[misc]
     def max_circuits(self) -> None:
         return None
 
-    @property
-    def system(self) -> DistributedSystem:
-        """The distributed system the circuits run on."""
-        return self._handle.system
-
     @classmethod
     def _default_options(cls) -> Options:
         return Options(shots=1024, seed_simulator=None, memory=False)
-
-    def close(self) -> None:
-        """Shut down the system when this backend built it."""
-        self._handle.close()
-
-    def __enter__(self) -> DistributedBackend:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def run(
         self, run_input: QuantumCircuit | Sequence[QuantumCircuit], **options: Any

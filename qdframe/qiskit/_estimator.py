@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,7 +29,7 @@ from qdframe.qiskit._paulis import (
     measurement_circuit,
 )
 from qdframe.qiskit._seeding import SeedLike, call_entropy, derived_seed, validate_seed
-from qdframe.qiskit._system import SystemHandle, SystemLike
+from qdframe.qiskit._system import OwnsSystem, SystemHandle, SystemLike
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -48,7 +47,7 @@ _PLAN, _SHOTS = 0, 1
 FloatArray = npt.NDArray[np.float64]
 
 
-class Estimator(BaseEstimatorV2):  # type: ignore[misc]
+class Estimator(OwnsSystem, BaseEstimatorV2):  # type: ignore[misc]
     """Estimates expectation values of PUBs on a simulated network of QPUs.
 
     A PUB's circuit is planned and lowered once (parameters unbound). Its
@@ -100,26 +99,6 @@ class Estimator(BaseEstimatorV2):  # type: ignore[misc]
     def seed(self) -> SeedLike:
         """The seed given at construction."""
         return self._seed
-
-    @property
-    def system(self) -> DistributedSystem:
-        """The distributed system the PUBs run on."""
-        return self._handle.system
-
-    def close(self) -> None:
-        """Shut down the system when this estimator built it."""
-        self._handle.close()
-
-    def __enter__(self) -> Estimator:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -------------------------------------------------------------------- run
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from qdframe.qiskit._lowering import (
     run_bindings,
 )
 from qdframe.qiskit._seeding import SeedLike, call_entropy, derived_seed, validate_seed
-from qdframe.qiskit._system import SystemHandle, SystemLike
+from qdframe.qiskit._system import OwnsSystem, SystemHandle, SystemLike
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -37,7 +36,7 @@ __all__ = ["Sampler"]
 _PLAN, _SHOTS, _ORDER = 0, 1, 2
 
 
-class Sampler(BaseSamplerV2):  # type: ignore[misc]
+class Sampler(OwnsSystem, BaseSamplerV2):  # type: ignore[misc]
     """Samples PUBs on a simulated network of QPUs.
 
     Each PUB's circuit is planned, lowered and scheduled once, with its
@@ -88,26 +87,6 @@ class Sampler(BaseSamplerV2):  # type: ignore[misc]
     def seed(self) -> SeedLike:
         """The seed given at construction."""
         return self._seed
-
-    @property
-    def system(self) -> DistributedSystem:
-        """The distributed system the PUBs run on."""
-        return self._handle.system
-
-    def close(self) -> None:
-        """Shut down the system when this sampler built it."""
-        self._handle.close()
-
-    def __enter__(self) -> Sampler:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -------------------------------------------------------------------- run
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from typing import TypeAlias
+from types import TracebackType
+from typing import Self, TypeAlias
 
 from qdframe.config import SystemConfig, load_config
 from qdframe.system import DistributedSystem
 
-__all__ = ["SystemHandle", "SystemLike"]
+__all__ = ["OwnsSystem", "SystemHandle", "SystemLike"]
 
 SystemLike: TypeAlias = SystemConfig | str | os.PathLike[str] | DistributedSystem | None
 
@@ -53,3 +54,29 @@ class SystemHandle:
         """Shut the system down when it was built here (a borrowed one is left alone)."""
         if self._finalizer is not None:
             self._finalizer()
+
+
+class OwnsSystem:
+    """``system``, ``close()`` and the ``with`` block of an object over a :class:`SystemHandle`."""
+
+    _handle: SystemHandle
+
+    @property
+    def system(self) -> DistributedSystem:
+        """The distributed system the circuits run on."""
+        return self._handle.system
+
+    def close(self) -> None:
+        """Shut down the system when this object built it (a system passed in stays open)."""
+        self._handle.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
