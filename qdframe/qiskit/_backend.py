@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from qiskit import QuantumCircuit
@@ -32,9 +32,6 @@ from qiskit.transpiler import Target
 from qdframe.qiskit._bits import counts_to_rows
 from qdframe.qiskit._seeding import SeedLike, call_entropy, derived_seed, validate_seed
 from qdframe.qiskit._system import OwnsSystem, SystemHandle, SystemLike
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["DistributedBackend", "DistributedJob"]
 
