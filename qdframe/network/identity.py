@@ -8,17 +8,15 @@ an advisory lock, so two qdframe processes never lose each other's entries.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from qdframe.files import atomic_write_bytes, quarantine
+from qdframe.files import atomic_write_bytes, locked, quarantine
 
 __all__ = ["Identity", "IdentityStore"]
 
@@ -52,22 +50,6 @@ class IdentityStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock_path = path.with_name(path.name + ".lock")
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self._lock_path, "a+b") as handle:
-            try:
-                import fcntl
-            except ImportError:  # Windows: single-process use only
-                yield
-                return
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def _read(self) -> dict[str, Identity]:
         try:
@@ -98,13 +80,13 @@ class IdentityStore:
 
     def get(self, server: str) -> Identity | None:
         """The identity ``server`` issued, if any."""
-        with self._locked():
+        with locked(self.path):
             return self._read().get(server)
 
     def put(self, server: str, install_token: str, token: str) -> Identity:
         """Store the identity ``server`` issued (replacing an older one)."""
         identity = Identity(install_token=install_token, token=token, issued_at=time.time())
-        with self._locked():
+        with locked(self.path):
             identities = self._read()
             identities[server] = identity
             self._write(identities)
@@ -112,7 +94,7 @@ class IdentityStore:
 
     def forget(self, server: str) -> None:
         """Drop the identity of ``server`` (it was refused)."""
-        with self._locked():
+        with locked(self.path):
             identities = self._read()
             if identities.pop(server, None) is not None:
                 self._write(identities)

@@ -12,13 +12,12 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from qdframe.files import atomic_write_bytes, quarantine
+from qdframe.files import atomic_write_bytes, locked, quarantine
 
 __all__ = ["Outbox", "OutboxEntry"]
 
@@ -48,22 +47,6 @@ class Outbox:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock_path = path.with_name(path.name + ".lock")
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self._lock_path, "a+b") as handle:
-            try:
-                import fcntl
-            except ImportError:  # Windows: single-process use only
-                yield
-                return
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def _read(self) -> list[OutboxEntry]:
         try:
@@ -92,12 +75,12 @@ class Outbox:
 
     def entries(self) -> list[OutboxEntry]:
         """The queued contributions, oldest first."""
-        with self._locked():
+        with locked(self.path):
             return self._read()
 
     def add(self, body: dict[str, Any], idempotency_key: str, error: str | None = None) -> None:
         """Queue a contribution (the oldest are dropped beyond 1000 entries)."""
-        with self._locked():
+        with locked(self.path):
             entries = [e for e in self._read() if e.idempotency_key != idempotency_key]
             entries.append(
                 OutboxEntry(
@@ -112,7 +95,7 @@ class Outbox:
 
     def settle(self, done: set[str], failed: dict[str, str]) -> None:
         """Remove ``done`` keys; count an attempt for each key in ``failed``."""
-        with self._locked():
+        with locked(self.path):
             kept = []
             for entry in self._read():
                 if entry.idempotency_key in done:
