@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import platform
 
 from qdframe_hal._linux import NVIDIA_SMI_QUERY, detect_linux
@@ -10,7 +12,14 @@ from qdframe_hal._parse import first_line, parse_nvidia_smi
 from qdframe_hal.host import HostInfo
 from qdframe_hal.probe import CommandRunner, LocalRunner
 
-__all__ = ["NVIDIA_SMI_QUERY", "detect_host", "normalise_arch", "normalise_os", "parse_nvidia_smi"]
+__all__ = [
+    "NVIDIA_SMI_QUERY",
+    "default_worker_count",
+    "detect_host",
+    "normalise_arch",
+    "normalise_os",
+    "parse_nvidia_smi",
+]
 
 _ARCH_ALIASES = {"aarch64": "arm64", "arm64": "arm64", "amd64": "x86_64", "x86_64": "x86_64"}
 _OS_ALIASES = {"darwin": "macos", "linux": "linux"}
@@ -61,3 +70,26 @@ def detect_host(
         cpu_arch=arch,
         notes=(f"no detector for {system!r}: only the architecture is known",),
     )
+
+
+def default_worker_count(host: HostInfo | None = None) -> int:
+    """Workers for a pool on this host: its performance cores as the HAL measured
+    them, else its cores, else ``os.cpu_count()``.
+
+    :param host: measured host facts; this machine (detected once) when omitted.
+    """
+    if host is None:
+        return _this_host_workers()
+    for count in (host.performance_cores, host.cores, host.logical_cpus):
+        if count:
+            return count
+    return os.cpu_count() or 1
+
+
+@functools.cache
+def _this_host_workers() -> int:
+    try:
+        host = detect_host()
+    except Exception:  # detection is a best guess; the pool still needs a size
+        return os.cpu_count() or 1
+    return default_worker_count(host)
