@@ -1,7 +1,8 @@
 """List-scheduling a :class:`DistributedProgram` on its network.
 
-Every operation starts as soon as what it depends on is done (see
-:mod:`qdframe.schedule._dag`), with durations from the :class:`TimingModel`:
+Every operation starts as soon as what it depends on is done (one pass over
+the rows in program order, see :mod:`qdframe.schedule._stream`), with
+durations from the :class:`TimingModel`:
 
 * local operations take their node's gate, measurement or reset time; a
   classically conditioned correction takes a single-qubit gate time after its
@@ -32,9 +33,9 @@ import numpy.typing as npt
 
 from qdframe.distribute.program import DistributedProgram, OpKind
 from qdframe.errors import ConfigError
-from qdframe.schedule._dag import asap_times, dependency_edges
 from qdframe.schedule._deliveries import DeliveryGeometry, DeliveryTimes
-from qdframe.schedule.fidelity import FidelityEstimate, idle_log_fidelity, pair_log_fidelity
+from qdframe.schedule._stream import stream_inputs, stream_schedule
+from qdframe.schedule.fidelity import FidelityEstimate, pair_log_fidelity
 from qdframe.schedule.messages import CompressionReport, message_delays, message_sizes
 from qdframe.schedule.purification import purify
 from qdframe.schedule.timing import TimingModel
@@ -184,7 +185,7 @@ class _Scheduler:
         self.swap_delay = message_delays(
             topology, self.geometry.interior_node, self.geometry.interior_end, swaps
         )
-        self.edges = dependency_edges(program, self.geometry)
+        self.stream = stream_inputs(program, self.geometry)
         self.base_duration, self.log_gates = self._local_costs()
         self.epr_rows = self.geometry.rows
         self.used_links = np.unique(self.geometry.hop_link)
@@ -270,13 +271,13 @@ class _Scheduler:
         )
         duration = self.base_duration.copy()
         duration[self.epr_rows] = times.duration
-        delay = self.edges.delays(times, self.message_delay)
-        start, end, levels = asap_times(program.num_operations, duration, self.edges, delay)
-        del delay
-        makespan = float(end.max(initial=0.0))
-        log_idle, busy_per_qubit = idle_log_fidelity(
-            program, start, end, makespan, self.t1, self.t2, self.geometry, times
+        passed = stream_schedule(
+            self.stream, duration, times, self.message_delay, (self.t1, self.t2)
         )
+        del duration
+        start, end, busy_per_qubit = passed.start, passed.end, passed.busy_per_qubit
+        makespan = float(end.max(initial=0.0))
+        log_idle = passed.log_idle + times.interior_log_idle
         log_gates = self.log_gates + times.interior_log_gates
         log_epr = pair_log_fidelity(program, link_fidelity, self.geometry)
         estimate = FidelityEstimate(
@@ -297,9 +298,8 @@ class _Scheduler:
             compression=self.compression,
             purification=PurificationReport(False, 1.0, True, {}, 0.0),
             details={
-                "frontiers": levels,
+                "depth": passed.depth,
                 "operations": program.num_operations,
-                "dependencies": len(self.edges),
             },
         )
         return result, math.exp(log_gates + log_idle)
