@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qdframe.errors import EXIT_USAGE, CircuitError, ConfigError, ResourceError
+from qdframe.plugin import EXIT_USAGE, CircuitError, ConfigError, ResourceError
 from qdframe_cutting.experiments import (
     ExperimentJob,
     JobOutput,
@@ -32,8 +32,7 @@ from qdframe_cutting.observables import as_observables, combine, pauli_terms
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-    from qdframe.config import SystemConfig
-    from qdframe.plugins import LoadedPlugins
+    from qdframe.plugin import LoadedPlugins, SystemConfig
 
 __all__ = ["CutPlan", "CuttingResult", "SamplingOverheadError", "cut_for_nodes", "run_classical"]
 
@@ -234,7 +233,7 @@ def run_classical(
     :param batches: shot batches for the standard error (at least 2 to get one).
     :raises SamplingOverheadError: the cut is too expensive for the configuration.
     """
-    from qdframe.config import SystemConfig
+    from qdframe.plugin import SystemConfig
 
     generate_cutting_experiments = _addon().generate_cutting_experiments
 

@@ -22,8 +22,7 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-    from qdframe.config import SystemConfig
-    from qdframe.plugins import LoadedPlugins
+    from qdframe.plugin import LoadedPlugins, SystemConfig
 
 __all__ = ["ExperimentJob", "JobOutput", "primitive_results", "run_jobs"]
 
@@ -84,7 +83,7 @@ def run_job(job: ExperimentJob, plugins: LoadedPlugins) -> JobOutput:
     """Run one sub-experiment (in a worker) on a backend from ``plugins``; pack its shots."""
     import zstandard
 
-    from qdframe.backend import get_backend
+    from qdframe.plugin import get_backend
 
     backend = get_backend(job.backend, plugins=plugins)
     result = backend.run(job.circuit, shots=job.shots, seed=job.seed, memory=True)

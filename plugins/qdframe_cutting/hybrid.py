@@ -18,11 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qdframe.allocation import AllocationProblem, GateArray
-from qdframe.cost import evaluate
-from qdframe.distribute import HybridWeights, choose_cuts, lower
-from qdframe.distribute.plan import PlanLike, matching_circuit
-from qdframe.errors import CircuitError, ConfigError
+from qdframe.plugin import (
+    AllocationProblem,
+    CircuitError,
+    ConfigError,
+    GateArray,
+    HybridWeights,
+    PlanLike,
+    choose_cuts,
+    evaluate,
+    lower,
+    matching_circuit,
+)
 from qdframe_cutting.classical import CuttingResult, SamplingOverheadError, _addon
 from qdframe_cutting.experiments import ExperimentJob, primitive_results, register_bits, run_jobs
 from qdframe_cutting.observables import as_observables, combine, pauli_terms
@@ -30,8 +37,7 @@ from qdframe_cutting.observables import as_observables, combine, pauli_terms
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-    from qdframe.config import SystemConfig
-    from qdframe.plugins import LoadedPlugins
+    from qdframe.plugin import LoadedPlugins, SystemConfig
 
 __all__ = ["run_hybrid"]
 
@@ -60,7 +66,7 @@ def run_hybrid(
     """
     from qiskit.quantum_info import PauliList
 
-    from qdframe.config import SystemConfig
+    from qdframe.plugin import SystemConfig
 
     addon = _addon()
     cut_gates = addon.cut_gates

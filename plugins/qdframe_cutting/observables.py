@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from qdframe.errors import ConfigError
+from qdframe.plugin import ConfigError
 
 __all__ = ["as_observables", "combine", "pauli_terms"]
 

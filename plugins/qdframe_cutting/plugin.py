@@ -16,10 +16,7 @@ import qdframe
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-    from qdframe.config import SystemConfig
-    from qdframe.distribute.plan import PlanLike
-    from qdframe.plugins import LoadedPlugins
-    from qdframe.registry import Registrar
+    from qdframe.plugin import LoadedPlugins, PlanLike, Registrar, SystemConfig
     from qdframe_cutting.classical import CuttingResult
 
 __all__ = ["ClassicalMode", "HybridMode"]
@@ -67,7 +64,7 @@ class HybridMode:
         executor: Any = None,
         plugins: LoadedPlugins,
     ) -> CuttingResult:
-        from qdframe.errors import DistributionError
+        from qdframe.plugin import DistributionError
         from qdframe_cutting.hybrid import run_hybrid
 
         if plan is None:

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from qdframe.context import RecoveryAction, RunContext
-from qdframe.protocols import ErrorHandler
+from qdframe.plugin import ErrorHandler, RecoveryAction, RunContext
 from qdframe_errors.handlers import DEFAULT_HANDLERS, _BuiltinHandler
 
 __all__ = ["choose_action", "handlers_for", "matching_handlers"]

@@ -19,14 +19,16 @@ retried that many times the answer is an abort saying so, and
 
 from __future__ import annotations
 
-from qdframe.config import FallbackStrategy
-from qdframe.context import RecoveryAction, RecoveryKind, RunContext
-from qdframe.errors import (
+from qdframe.plugin import (
     EXIT_USAGE,
     CommunicationError,
+    FallbackStrategy,
     HardwareError,
     QdframeError,
+    RecoveryAction,
+    RecoveryKind,
     ResourceError,
+    RunContext,
 )
 
 __all__ = [

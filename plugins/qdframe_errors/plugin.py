@@ -19,9 +19,7 @@ from __future__ import annotations
 import logging
 
 import qdframe
-from qdframe.context import RecoveryAction, RecoveryKind, RunContext
-from qdframe.errors import EXIT_USAGE
-from qdframe.registry import Registrar
+from qdframe.plugin import EXIT_USAGE, RecoveryAction, RecoveryKind, Registrar, RunContext
 from qdframe_errors.chain import choose_action, handlers_for
 from qdframe_errors.handlers import DEFAULT_HANDLERS, describe_error
 

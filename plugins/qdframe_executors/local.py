@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import importlib
-import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -18,14 +16,21 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from qdframe.config import ExecutorKind, SystemConfig
-from qdframe.errors import ConfigError
-from qdframe.executors import Backoff, ProgressCallback, future_outcome, run_jobs
+from qdframe.plugin import (
+    Backoff,
+    ConfigError,
+    ExecutorKind,
+    ProgressCallback,
+    SystemConfig,
+    default_worker_count,
+    future_outcome,
+    run_jobs,
+)
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from qdframe_hal.host import HostInfo
+    from qdframe.plugin import HostInfo
 
 __all__ = ["LocalExecutor", "default_worker_count", "limit_native_threads"]
 
@@ -33,31 +38,6 @@ J = TypeVar("J")
 R = TypeVar("R")
 
 _KINDS = ", ".join(k.value for k in ExecutorKind)
-
-
-def default_worker_count(host: HostInfo | None = None) -> int:
-    """Workers for a pool on this host: its performance cores as the HAL measured
-    them, else its cores, else ``os.cpu_count()``.
-
-    :param host: measured host facts; this machine (detected once) when omitted.
-    """
-    if host is None:
-        return _this_host_workers()
-    for count in (host.performance_cores, host.cores, host.logical_cpus):
-        if count:
-            return count
-    return os.cpu_count() or 1
-
-
-@functools.cache
-def _this_host_workers() -> int:
-    try:
-        from qdframe_hal.detect import detect_host
-
-        host = detect_host()
-    except Exception:  # detection is a best guess; the pool still needs a size
-        return os.cpu_count() or 1
-    return default_worker_count(host)
 
 
 def _threadpoolctl() -> Any:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import qdframe
-from qdframe.registry import Registrar
-from qdframe.settings import TunableSetting
+from qdframe.plugin import Registrar, TunableSetting
 from qdframe_executors.local import LocalExecutor
 
 __all__ = ["EXECUTOR_KIND", "qdframe_register_executors", "qdframe_register_tunable_settings"]

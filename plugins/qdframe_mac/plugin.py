@@ -6,9 +6,7 @@ import functools
 from importlib import resources
 
 import qdframe
-from qdframe.registry import Registrar
-from qdframe_hal.loader import load_profiles_text
-from qdframe_hal.profile import HardwareProfile
+from qdframe.plugin import HardwareProfile, Registrar, load_profiles_text
 
 __all__ = ["DATA_FILES", "mac_profiles", "qdframe_register_hardware_profiles"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qdframe.errors import EXIT_USAGE, QdframeError
+from qdframe.plugin import EXIT_USAGE, QdframeError
 
 __all__ = ["MitigationError"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import qdframe
-from qdframe.registry import Registrar
+from qdframe.plugin import Registrar
 from qdframe_mitigation.readout import ReadoutMitigator
 from qdframe_mitigation.zne import ZNEMitigator
 

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from qiskit import QuantumCircuit
 
-from qdframe.errors import ConfigError
+from qdframe.plugin import ConfigError
 from qdframe_mitigation.calibration import QubitReadout, ReadoutCalibration
 
 # Imported under another name: the methods below take a ``clbit_qubits`` argument.

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-    from qdframe.noise import NoiseModel
-    from qdframe.protocols import Backend
+    from qdframe.plugin import Backend, NoiseModel
 
 __all__ = ["CircuitRunner", "backend_runner"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from qiskit import QuantumCircuit
 
-from qdframe.errors import ConfigError
+from qdframe.plugin import ConfigError
 from qdframe_mitigation.counts import normalise_counts
 from qdframe_mitigation.errors import MitigationError
 from qdframe_mitigation.extrapolate import EXTRAPOLATION_METHODS, extrapolate

@@ -31,15 +31,13 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.allocation import GateArray, normalize_circuit
-from qdframe.config import OptimizationLevel
-from qdframe.errors import ConfigError
+from qdframe.plugin import ConfigError, GateArray, OptimizationLevel, normalize_circuit
 from qdframe_optimizers.report import OptimizationReport
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-    from qdframe.context import RunContext
+    from qdframe.plugin import RunContext
 
 __all__ = ["BurstMergeOptimizer", "TranspileOptimizer", "circuit_figures"]
 

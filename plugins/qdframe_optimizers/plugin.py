@@ -7,7 +7,7 @@ the circuit before planning, ``route_choice`` picks EPR routes for lowering.
 from __future__ import annotations
 
 import qdframe
-from qdframe.registry import Registrar
+from qdframe.plugin import Registrar
 from qdframe_optimizers.circuit import BurstMergeOptimizer, TranspileOptimizer
 from qdframe_optimizers.routes import RouteChoiceOptimizer
 

@@ -26,15 +26,11 @@ import itertools
 import math
 from typing import TYPE_CHECKING, ClassVar
 
-from qdframe.distribute.routing import RouteTable
-from qdframe.errors import ConfigError
-from qdframe.schedule.timing import TimingModel
-from qdframe.topology import werner_fidelity
+from qdframe.plugin import ConfigError, RouteTable, TimingModel, werner_fidelity
 from qdframe_optimizers.report import OptimizationReport
 
 if TYPE_CHECKING:
-    from qdframe.context import RunContext
-    from qdframe.topology import Topology
+    from qdframe.plugin import RunContext, Topology
 
 __all__ = ["RouteChoiceOptimizer", "path_score"]
 

@@ -6,8 +6,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from qdframe.errors import ConfigError
-from qdframe.topology import HopFunction, LinkSpec, Topology
+from qdframe.plugin import ConfigError, HopFunction, LinkSpec, Topology
 
 __all__ = [
     "COMMON_PARAMS",

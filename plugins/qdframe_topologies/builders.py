@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.errors import ConfigError
-from qdframe.topology import LinkSpec, Topology
+from qdframe.plugin import ConfigError, LinkSpec, Topology
 from qdframe_topologies._common import (
     factor_pairs,
     finish,

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from qdframe.errors import ConfigError
-from qdframe.topology import LinkSpec, Topology
+from qdframe.plugin import ConfigError, LinkSpec, Topology
 from qdframe_topologies._common import finish, reject_unknown, require_positive, resolve_link
 
 __all__ = ["build_custom", "build_small_world", "read_edges_file"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import qdframe
-from qdframe.registry import Registrar
+from qdframe.plugin import Registrar
 from qdframe_topologies.builders import (
     build_all_to_all,
     build_grid,
