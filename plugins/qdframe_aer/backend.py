@@ -9,20 +9,23 @@ from typing import TYPE_CHECKING, Any
 
 from qiskit import QuantumCircuit
 
-from qdframe.backend import (
+from qdframe.plugin import (
+    GPU_MEMORY_FRACTION,
     BackendCapabilities,
     BackendResult,
+    HardwareError,
     InvalidCircuitError,
     MemoryBudget,
+    NoiseModel,
+    ResourceError,
+    SystemConfig,
     check_memory,
     format_bytes,
+    max_statevector_qubits,
     memory_budget,
     statevector_bytes,
     validate_shots,
 )
-from qdframe.config import SystemConfig
-from qdframe.errors import HardwareError, ResourceError
-from qdframe.noise import NoiseModel
 from qdframe_aer.circuits import (
     counts_from_aer,
     memory_from_aer,
@@ -40,10 +43,9 @@ from qdframe_aer.options import (
     AerOptions,
     aer_options_from_config,
 )
-from qdframe_hal.capacity import GPU_MEMORY_FRACTION, max_statevector_qubits
 
 if TYPE_CHECKING:
-    from qdframe_hal.host import HostInfo
+    from qdframe.plugin import HostInfo
 
 __all__ = ["AerBackend"]
 
@@ -162,7 +164,7 @@ class AerBackend:
         if self.device.device != "GPU":
             return budget
         if self._host is None:
-            from qdframe_hal.detect import detect_host
+            from qdframe.plugin import detect_host
 
             self._host = detect_host()
         sizes = [g.memory_bytes for g in self._host.gpus if g.is_cuda and g.memory_bytes]

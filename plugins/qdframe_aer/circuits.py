@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qdframe.backend import InvalidCircuitError
+from qdframe.plugin import InvalidCircuitError
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from qdframe.errors import HardwareError
+from qdframe.plugin import HardwareError
 
 if TYPE_CHECKING:
-    from qdframe_hal.host import HostInfo
+    from qdframe.plugin import HostInfo
 
 __all__ = ["DeviceChoice", "GPUFallbackWarning", "aer_devices", "choose_device"]
 
@@ -60,7 +60,7 @@ def _gpu_problem(host: HostInfo | None, devices: Sequence[str]) -> str | None:
             '(install qiskit-aer-gpu: pip install "qdframe[gpu]")'
         )
     if host is None:
-        from qdframe_hal.detect import detect_host
+        from qdframe.plugin import detect_host
 
         host = detect_host()
     if not host.has_cuda_gpu:

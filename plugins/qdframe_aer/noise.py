@@ -14,12 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from qdframe.noise import (
-    AmplitudeDampingError,
-    DepolarizingError,
-    NoiseModel,
-    PhaseDampingError,
-)
+from qdframe.plugin import AmplitudeDampingError, DepolarizingError, NoiseModel, PhaseDampingError
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit

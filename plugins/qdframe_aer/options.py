@@ -15,13 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qdframe.backend import PRECISIONS
-from qdframe.config import OptimizationLevel, SystemConfig
-from qdframe.errors import ConfigError
-from qdframe.settings import TunableSetting
+from qdframe.plugin import PRECISIONS, ConfigError, OptimizationLevel, SystemConfig, TunableSetting
 
 if TYPE_CHECKING:
-    from qdframe_hal.host import HostInfo
+    from qdframe.plugin import HostInfo
 
 __all__ = [
     "BACKEND_NAME",
@@ -195,7 +192,7 @@ def _thread_count(host: HostInfo | None) -> int:
 @functools.cache
 def _this_host_threads() -> int:
     try:
-        from qdframe_hal.detect import detect_host
+        from qdframe.plugin import detect_host
 
         return _thread_count(detect_host())
     except Exception:  # detection is a best guess; Aer still needs a thread count

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 
 import qdframe
-from qdframe.registry import Registrar
+from qdframe.plugin import Registrar
 from qdframe_aer.backend import AerBackend
 from qdframe_aer.options import BACKEND_NAME, tunable_settings
 

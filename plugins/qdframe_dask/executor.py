@@ -8,15 +8,21 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from qdframe.config import SystemConfig
-from qdframe.errors import ConfigError, ResourceError
-from qdframe.executors import Backoff, ProgressCallback, future_outcome, run_jobs
+from qdframe.plugin import (
+    Backoff,
+    ConfigError,
+    ProgressCallback,
+    ResourceError,
+    SystemConfig,
+    future_outcome,
+    run_jobs,
+)
 from qdframe_dask import _transport
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from qdframe_hal.host import HostInfo
+    from qdframe.plugin import HostInfo
 
 __all__ = ["DaskExecutor"]
 
@@ -75,7 +81,7 @@ class DaskExecutor:
         if workers is None and resources is not None:
             workers = resources.executor_workers
         if workers is None and address is None:
-            from qdframe_executors.local import default_worker_count
+            from qdframe.plugin import default_worker_count
 
             workers = default_worker_count(host)
         for key, value in (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 
 import qdframe
-from qdframe.registry import Registrar
+from qdframe.plugin import Registrar
 from qdframe_dask.executor import DaskExecutor
 
 __all__ = ["dask_available", "qdframe_register_executors"]

@@ -25,10 +25,17 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from qdframe.config import FaultKind, FaultSpec, SystemConfig
-from qdframe.context import RunContext
-from qdframe.errors import CommunicationError, ConfigError, HardwareError, ResourceError
-from qdframe.files import atomic_write_text
+from qdframe.plugin import (
+    CommunicationError,
+    ConfigError,
+    FaultKind,
+    FaultSpec,
+    HardwareError,
+    ResourceError,
+    RunContext,
+    SystemConfig,
+    atomic_write_text,
+)
 
 __all__ = ["STATE_FILE", "FaultInjector", "InjectedCrash", "build_error", "validate_faults"]
 

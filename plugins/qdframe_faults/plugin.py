@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import qdframe
-from qdframe.config import SystemConfig
-from qdframe.context import RunContext
+from qdframe.plugin import RunContext, SystemConfig
 from qdframe_faults.injector import FaultInjector, validate_faults
 
 __all__ = [

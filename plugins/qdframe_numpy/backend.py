@@ -11,18 +11,18 @@ import numpy as np
 import numpy.typing as npt
 from qiskit import QuantumCircuit
 
-from qdframe.backend import (
+from qdframe.plugin import (
     BackendCapabilities,
     BackendResult,
     InvalidCircuitError,
     MemoryBudget,
+    NoiseModel,
     check_memory,
     format_bytes,
     memory_budget,
     statevector_bytes,
     validate_shots,
 )
-from qdframe.noise import NoiseModel
 from qdframe_numpy.compiler import SUPPORTED_OPERATIONS, CompileOptions, compile_circuit
 from qdframe_numpy.engine import Engine
 from qdframe_numpy.histories import run_merged

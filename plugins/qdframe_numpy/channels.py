@@ -15,8 +15,12 @@ from functools import reduce
 
 import numpy as np
 
-from qdframe.backend import InvalidCircuitError
-from qdframe.noise import AmplitudeDampingError, DepolarizingError, PhaseDampingError
+from qdframe.plugin import (
+    AmplitudeDampingError,
+    DepolarizingError,
+    InvalidCircuitError,
+    PhaseDampingError,
+)
 from qdframe_numpy.program import Complex, KrausChannel, UnitaryMixture
 
 __all__ = ["MAX_DEPOLARIZING_QUBITS", "channel_instructions"]

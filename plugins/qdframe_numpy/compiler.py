@@ -19,8 +19,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Clbit, ControlFlowOp, Instruction, Qubit
 from qiskit.circuit.library import get_standard_gate_name_mapping
 
-from qdframe.backend import InvalidCircuitError
-from qdframe.noise import NoiseModel
+from qdframe.plugin import InvalidCircuitError, NoiseModel
 from qdframe_numpy.channels import channel_instructions
 from qdframe_numpy.conditions import Condition, compile_condition
 from qdframe_numpy.fusion import DEFAULT_MAX_DIAGONAL_QUBITS, CostModel, GateOp, fuse

@@ -15,7 +15,7 @@ from typing import Any
 from qiskit.circuit import ClassicalRegister, Clbit
 from qiskit.circuit.classical import expr, types
 
-from qdframe.backend import InvalidCircuitError
+from qdframe.plugin import InvalidCircuitError
 
 __all__ = ["Condition", "ValueOf", "compile_condition", "compile_value"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.backend import InvalidCircuitError
+from qdframe.plugin import InvalidCircuitError
 from qdframe_numpy.kernels import (
     DensePlan,
     DiagonalPlan,

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from qiskit import QuantumCircuit
 
-from qdframe.errors import ResourceError
+from qdframe.plugin import ResourceError
 
 __all__ = ["distributed_layout", "run_merged"]
 
@@ -52,7 +52,7 @@ def run_merged(
     ``None`` when the circuit is not distributed or its histories do not
     merge within the limits (the caller then runs trajectories).
     """
-    from qdframe.distribute.exact import simulate_histories
+    from qdframe.plugin import simulate_histories
 
     record = distributed_layout(circuit)
     if record is None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from qdframe.backend import PRECISIONS
-from qdframe.errors import ConfigError
-from qdframe.settings import TunableSetting
+from qdframe.plugin import PRECISIONS, ConfigError, TunableSetting
 
 __all__ = ["BACKEND_NAME", "NumpyOptions", "tunable_settings"]
 

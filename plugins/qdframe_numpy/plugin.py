@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import qdframe
-from qdframe.registry import Registrar
+from qdframe.plugin import Registrar
 from qdframe_numpy.backend import NumpyBackend
 from qdframe_numpy.options import BACKEND_NAME, tunable_settings
 
