@@ -10,9 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.allocation import Allocation, AllocationProblem
-from qdframe.errors import ConfigError
-from qdframe.topology import Topology
+from qdframe.plugin import Allocation, AllocationProblem, ConfigError, Topology
 
 __all__ = ["BaseAllocator", "Deadline", "fill_in_order", "node_order", "resolve_seed"]
 

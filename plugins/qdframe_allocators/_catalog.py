@@ -10,11 +10,10 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from qdframe.errors import ConfigError
-from qdframe.protocols import Allocator
+from qdframe.plugin import Allocator, ConfigError
 
 if TYPE_CHECKING:
-    from qdframe.plugins import LoadedPlugins
+    from qdframe.plugin import LoadedPlugins
 
 __all__ = ["builtin_names", "make_allocator"]
 
@@ -22,7 +21,7 @@ __all__ = ["builtin_names", "make_allocator"]
 @functools.cache
 def _builtins() -> dict[str, Any]:
     # Exactly what this plugin registers, so the two lists cannot drift apart.
-    from qdframe.registry import Registry
+    from qdframe.plugin import Registry
     from qdframe_allocators.plugin import qdframe_register_allocators
 
     registry: Registry[Any] = Registry("allocators")
@@ -49,7 +48,7 @@ def make_allocator(name: str, *, plugins: LoadedPlugins | None = None, **options
                 f"allocator {name!r} is not built in and no plugin set was given to look it up in",
                 allowed=", ".join(builtin_names()),
             )
-        from qdframe.errors import RegistryError
+        from qdframe.plugin import RegistryError
 
         try:
             factory = plugins.registries.allocators.get(name)

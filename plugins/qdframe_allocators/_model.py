@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.allocation import Allocation, AllocationProblem
-from qdframe.cost import evaluate
+from qdframe.plugin import Allocation, AllocationProblem, evaluate
 
 __all__ = [
     "NetModel",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.topology import Topology
+from qdframe.plugin import Topology
 
 __all__ = ["NodeSplitter", "NodeTree", "build_node_tree"]
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.allocation import AllocationProblem
+from qdframe.plugin import AllocationProblem
 from qdframe_allocators._base import Deadline
 from qdframe_allocators._nets import NetState
 

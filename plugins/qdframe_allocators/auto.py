@@ -30,9 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from qdframe.allocation import Allocation, AllocationProblem
-from qdframe.protocols import Allocator
-from qdframe.topology import Topology
+from qdframe.plugin import Allocation, AllocationProblem, Allocator, Topology
 from qdframe_allocators._base import BaseAllocator, node_order
 from qdframe_allocators._catalog import make_allocator
 from qdframe_allocators.locality import LocalityAllocator

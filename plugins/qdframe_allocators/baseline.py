@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qdframe.allocation import Allocation, AllocationProblem
+from qdframe.plugin import Allocation, AllocationProblem
 from qdframe_allocators._base import BaseAllocator, fill_in_order, node_order
 
 __all__ = ["RoundRobinAllocator", "SequentialAllocator"]

@@ -28,17 +28,22 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.allocation import Allocation, AllocationProblem
-from qdframe.config import AggregationMethod, DistributionEnsembleConfig, DiversityMeasure
-from qdframe.cost import ebit_count
-from qdframe.errors import ConfigError
+from qdframe.plugin import (
+    AggregationMethod,
+    Allocation,
+    AllocationProblem,
+    ConfigError,
+    DistributionEnsembleConfig,
+    DiversityMeasure,
+    ebit_count,
+)
 from qdframe_allocators._base import BaseAllocator, Deadline
 from qdframe_allocators._catalog import make_allocator
 from qdframe_allocators.fm import static_fm
 from qdframe_allocators.hypergraph import kahypar_available
 
 if TYPE_CHECKING:
-    from qdframe.plugins import LoadedPlugins
+    from qdframe.plugin import LoadedPlugins
 
 __all__ = [
     "DEFAULT_MEMBERS",

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from qdframe.allocation import Allocation, AllocationProblem
+from qdframe.plugin import Allocation, AllocationProblem
 from qdframe_allocators._base import BaseAllocator, Deadline, fill_in_order, node_order
 from qdframe_allocators._fm import Level, multilevel_partition
 from qdframe_allocators._model import (

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qdframe.allocation import Allocation, AllocationProblem
+from qdframe.plugin import Allocation, AllocationProblem
 from qdframe_allocators._base import BaseAllocator, node_order
 
 __all__ = ["GreedyAllocator", "grow_partition"]

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from qdframe.allocation import Allocation, AllocationProblem
+from qdframe.plugin import Allocation, AllocationProblem
 from qdframe_allocators._base import BaseAllocator, Deadline
 from qdframe_allocators._node_tree import NodeSplitter
 

@@ -8,7 +8,7 @@ install.
 from __future__ import annotations
 
 import qdframe
-from qdframe.registry import Registrar
+from qdframe.plugin import Registrar
 from qdframe_allocators.annealing import AnnealingAllocator
 from qdframe_allocators.auto import AutoAllocator
 from qdframe_allocators.baseline import RoundRobinAllocator, SequentialAllocator

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from qdframe.allocation import Allocation, AllocationProblem
+from qdframe.plugin import Allocation, AllocationProblem
 from qdframe_allocators._base import BaseAllocator, Deadline
 from qdframe_allocators._model import default_sides, distance_lists, exact_sides, pair_segments
 from qdframe_allocators._temporal import TemporalSearch, choose_slices

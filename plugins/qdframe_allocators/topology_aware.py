@@ -21,8 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from qdframe.allocation import Allocation, AllocationProblem
-from qdframe.cost import ebit_count
+from qdframe.plugin import Allocation, AllocationProblem, ebit_count
 from qdframe_allocators._base import BaseAllocator, Deadline
 from qdframe_allocators._catalog import make_allocator
 from qdframe_allocators.annealing import anneal
