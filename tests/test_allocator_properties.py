@@ -34,7 +34,7 @@ FACTORIES = {
     "fm": lambda: FMAllocator(restarts=1),
     "locality": LocalityAllocator,
     "temporal": lambda: TemporalAllocator(rounds=1),
-    "annealing": lambda: AnnealingAllocator(max_steps=200, start="greedy"),
+    "annealing": lambda: AnnealingAllocator(work=200, start="greedy"),
     "topology_aware": lambda: TopologyAwareAllocator(base="greedy"),
     "ensemble": lambda: EnsembleAllocator(
         num_distributors=3, members=["greedy", "fm"], aggregation_method="weighted"

@@ -17,7 +17,7 @@ from qdframe_allocators import (
     TopologyAwareAllocator,
     kahypar_available,
 )
-from qdframe_allocators._base import Deadline
+from qdframe_allocators._base import Budget
 from qdframe_allocators.annealing import anneal
 from qdframe_topologies import build_all_to_all, build_line
 
@@ -49,7 +49,7 @@ def test_baselines_lay_qubits_out_as_documented() -> None:
 
 @pytest.mark.parametrize(
     "allocator",
-    [GreedyAllocator(), FMAllocator(), TemporalAllocator(), AnnealingAllocator(max_steps=500)],
+    [GreedyAllocator(), FMAllocator(), TemporalAllocator(), AnnealingAllocator(work=500)],
     ids=lambda a: a.name,
 )
 def test_two_groups_are_separated(allocator) -> None:  # type: ignore[no-untyped-def]
@@ -107,7 +107,7 @@ def test_temporal_beats_static_fm_on_quantum_volume() -> None:
 def test_annealing_never_returns_worse_than_its_start() -> None:
     problem = _two_cliques()
     start = Allocation.static([0, 1, 0, 1, 0, 1, 0, 1])
-    refined = anneal(problem, start, seed=0, deadline=Deadline(5), max_steps=2000)
+    refined = anneal(problem, start, seed=0, budget=Budget(None, 30), steps=2000)
     assert ebit_count(problem, refined) < ebit_count(problem, start)
     assert refined.notes["start_ebits"] == ebit_count(problem, start)
 

@@ -12,30 +12,89 @@ import numpy.typing as npt
 
 from qdframe.plugin import Allocation, AllocationProblem, ConfigError, Topology
 
-__all__ = ["BaseAllocator", "Deadline", "fill_in_order", "node_order", "resolve_seed"]
+__all__ = ["BaseAllocator", "Budget", "fill_in_order", "node_order", "resolve_seed"]
 
 IntArray = npt.NDArray[np.int64]
 
 
-class Deadline:
-    """A wall-clock budget: ``left()`` seconds remain until ``expired()``."""
+class _Cap:
+    """The wall-clock safety cap shared by a budget and its sub-budgets."""
 
     def __init__(self, seconds: float) -> None:
-        self.start = time.perf_counter()
-        self.end = self.start + max(0.0, seconds)
+        self.seconds = max(0.0, seconds)
+        self.end = time.perf_counter() + self.seconds
+        self.hit = False
 
-    def left(self) -> float:
-        return self.end - time.perf_counter()
+    def reached(self) -> bool:
+        if not self.hit and time.perf_counter() >= self.end:
+            self.hit = True
+        return self.hit
+
+
+class Budget:
+    """A search budget in units of work, with a wall-clock safety cap.
+
+    One unit is one evaluated move (an FM move, an annealing exchange, a
+    scored teleportation exchange, a refinement pass of ``locality``), so
+    the same seed does the same search, and returns the same allocation,
+    however busy the machine is. The cap only guards against runaway
+    searches; when it ends a search, :attr:`cap_hit` says so and the result
+    may then depend on the machine's speed.
+
+    :param work: units allowed (``None``: no limit beyond convergence and the cap).
+    :param cap_s: the safety cap in seconds.
+    """
+
+    def __init__(self, work: int | None, cap_s: float) -> None:
+        self._limit = None if work is None else max(0, int(work))
+        self.used = 0
+        self._cap = _Cap(cap_s)
+        self._parent: Budget | None = None
+
+    @property
+    def limit(self) -> int | None:
+        return self._limit
+
+    @property
+    def cap_hit(self) -> bool:
+        """Whether the wall-clock safety cap stopped (part of) the search."""
+        return self._cap.hit
+
+    def spend(self, units: int = 1) -> None:
+        budget: Budget | None = self
+        while budget is not None:
+            budget.used += units
+            budget = budget._parent
+
+    def left(self) -> int | None:
+        """Units left (``None`` when unlimited), never more than any parent allows."""
+        own = None if self._limit is None else max(0, self._limit - self.used)
+        above = None if self._parent is None else self._parent.left()
+        if own is None:
+            return above
+        return own if above is None else min(own, above)
 
     def expired(self) -> bool:
-        return time.perf_counter() >= self.end
+        left = self.left()
+        return (left is not None and left <= 0) or self._cap.reached()
 
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
+    def share(self, fraction: float) -> Budget:
+        """A sub-budget of ``fraction`` of the units left (same cap)."""
+        left = self.left()
+        return self.sub(None if left is None else max(1, int(left * fraction)))
 
-    def fraction(self, share: float) -> Deadline:
-        """A sub-budget of ``share`` of the time left."""
-        return Deadline(max(0.0, self.left()) * share)
+    def sub(self, work: int | None) -> Budget:
+        """A sub-budget of at most ``work`` units; spending it spends this one too."""
+        child = Budget.__new__(Budget)
+        child._limit = None if work is None else max(0, int(work))
+        child.used = 0
+        child._cap = self._cap
+        child._parent = self
+        return child
+
+    def notes(self) -> dict[str, Any]:
+        """What the search used, for the allocation's notes."""
+        return {"work": self.used, "work_budget": self._limit, "time_cap_hit": self._cap.hit}
 
 
 def resolve_seed(seed: int | None) -> int:
@@ -72,6 +131,19 @@ class BaseAllocator:
 
     def _allocate(self, problem: AllocationProblem, seed: int) -> Allocation:
         raise NotImplementedError
+
+    def _budget(self, problem: AllocationProblem, default_work: int | None) -> Budget:
+        """This run's budget: the ``work`` option (else ``default_work``) in
+        units, capped at ``time_share`` of the problem's ``time_budget_s``."""
+        work = self.options.get("work")
+        if work is not None and (isinstance(work, bool) or not isinstance(work, int) or work < 1):
+            raise ConfigError(
+                f"allocator {self.name!r}: work must be a positive integer number of "
+                f"evaluated moves, got {work!r}",
+                allowed="an integer >= 1, or leave it unset for the default",
+            )
+        share = float(self.options.get("time_share", 1.0))
+        return Budget(default_work if work is None else int(work), problem.time_budget_s * share)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.options!r})"

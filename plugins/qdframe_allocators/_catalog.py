@@ -1,58 +1,85 @@
 """Allocators by name, for allocators that run other allocators.
 
-The built-in classes are found here directly; any other name is looked up in
-the allocator registry of the plugin set the caller passes (the run's), so
-third-party allocators can be ensemble members too.
+A name is looked up in the plugin set the caller passes (the run's: built-in
+and third-party allocators alike), or, when the caller passes none, in a
+built-in catalog the caller also passes. There is no process-wide fallback:
+which allocators a name can reach is always the caller's explicit choice.
+
+:func:`leaf_allocators` lists the built-ins that run no other allocator, so this
+module imports none of the composite ones (``annealing``,
+``topology_aware``, ``auto``, ``ensemble``); each of those extends the
+catalog with the composites it may run.
 """
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from qdframe.plugin import Allocator, ConfigError
+from qdframe.plugin import Allocator, ConfigError, RegistryError
+from qdframe_allocators.baseline import RoundRobinAllocator, SequentialAllocator
+from qdframe_allocators.fm import FMAllocator
+from qdframe_allocators.greedy import GreedyAllocator
+from qdframe_allocators.hypergraph import HypergraphAllocator, kahypar_available
+from qdframe_allocators.locality import LocalityAllocator
+from qdframe_allocators.temporal import TemporalAllocator
 
 if TYPE_CHECKING:
     from qdframe.plugin import LoadedPlugins
 
-__all__ = ["builtin_names", "make_allocator"]
+__all__ = ["AllocatorFactory", "leaf_allocators", "make_allocator"]
+
+#: A class or function that builds an allocator from keyword options.
+AllocatorFactory = Callable[..., Any]
 
 
-@functools.cache
-def _builtins() -> dict[str, Any]:
-    # Exactly what this plugin registers, so the two lists cannot drift apart.
-    from qdframe.plugin import Registry
-    from qdframe_allocators.plugin import qdframe_register_allocators
+def leaf_allocators() -> dict[str, AllocatorFactory]:
+    """The built-in allocators that run no other allocator (``hypergraph``
+    only when ``kahypar`` imports)."""
+    catalog: dict[str, AllocatorFactory] = {
+        "round_robin": RoundRobinAllocator,
+        "sequential": SequentialAllocator,
+        "greedy": GreedyAllocator,
+        "fm": FMAllocator,
+        "locality": LocalityAllocator,
+        "temporal": TemporalAllocator,
+    }
+    if kahypar_available():
+        catalog["hypergraph"] = HypergraphAllocator
+    return catalog
 
-    registry: Registry[Any] = Registry("allocators")
-    with registry.owned_by("allocators"):
-        qdframe_register_allocators(registry)
-    return {name: registry.get(name) for name in registry.names()}
 
+def make_allocator(
+    name: str,
+    *,
+    plugins: LoadedPlugins | None,
+    builtins: Mapping[str, AllocatorFactory] | None = None,
+    **options: Any,
+) -> Allocator:
+    """An allocator instance by name.
 
-def builtin_names() -> list[str]:
-    return sorted(_builtins())
-
-
-def make_allocator(name: str, *, plugins: LoadedPlugins | None = None, **options: Any) -> Allocator:
-    """An allocator instance by name: a built-in class, else from ``plugins``.
-
-    :param plugins: the run's plugin set, searched for names that are not
-        built in; without it only built-in names are known.
-    :raises ConfigError: the name is neither built in nor registered.
+    :param plugins: the run's plugin set; when given, the name is looked up
+        in its allocator registry only. ``None`` means the built-in catalog
+        ``builtins`` only (stated in the error for any other name).
+    :param builtins: the built-in catalog used without a plugin set
+        (default: :func:`leaf_allocators`).
+    :raises ConfigError: the name is not found where it was looked up.
     """
-    factory = _builtins().get(name)
-    if factory is None:
-        if plugins is None:
-            raise ConfigError(
-                f"allocator {name!r} is not built in and no plugin set was given to look it up in",
-                allowed=", ".join(builtin_names()),
-            )
-        from qdframe.plugin import RegistryError
-
+    if plugins is not None:
         try:
             factory = plugins.registries.allocators.get(name)
         except RegistryError as exc:
             raise ConfigError(str(exc)) from None
+    else:
+        if builtins is None:
+            builtins = leaf_allocators()
+        found = builtins.get(name)
+        if found is None:
+            raise ConfigError(
+                f"allocator {name!r} is not in the built-in catalog; pass the run's plugin "
+                "set (option 'plugins') to use allocators registered by other plugins",
+                allowed=", ".join(sorted(builtins)),
+            )
+        factory = found
     allocator: Allocator = factory(**options)
     return allocator

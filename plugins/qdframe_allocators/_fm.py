@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qdframe_allocators._base import Deadline
+from qdframe_allocators._base import Budget
 from qdframe_allocators._nets import NetState
 
 __all__ = ["Level", "fm_refine", "initial_fill", "multilevel_partition"]
@@ -38,19 +38,23 @@ def fm_refine(
     *,
     max_passes: int = 10,
     slack: int = 1,
-    deadline: Deadline | None = None,
+    budget: Budget | None = None,
     movable: Sequence[int] | None = None,
 ) -> int:
-    """Improve ``state`` in place with FM passes; return the cost gained."""
+    """Improve ``state`` in place with FM passes; return the cost gained.
+
+    Each tentative move spends one unit of ``budget``; passes stop when one
+    gains nothing (converged), after ``max_passes``, or when the budget ends.
+    """
     start_total = state.total
     k = state.k
     nv = len(state.part)
     candidates = list(range(nv)) if movable is None else list(movable)
     for _ in range(max_passes):
-        if deadline is not None and deadline.expired():
+        if budget is not None and budget.expired():
             break
         before = state.total
-        _fm_pass(state, weight, caps, rng, slack, candidates, k, nv, deadline)
+        _fm_pass(state, weight, caps, rng, slack, candidates, k, nv, budget)
         if state.total >= before:
             break
     return start_total - state.total
@@ -65,7 +69,7 @@ def _fm_pass(
     candidates: list[int],
     k: int,
     nv: int,
-    deadline: Deadline | None,
+    budget: Budget | None,
 ) -> None:
     part = state.part
     loads = _loads(part, weight, k)
@@ -101,7 +105,6 @@ def _fm_pass(
     state.commit()
     best_total = state.total if over == 0 else None
     best_mark = 0
-    moves = 0
     since_best = 0
     limit = max(50, len(candidates) // 3)
     deferred: list[tuple[int, float, int, int, int]] = []
@@ -124,7 +127,8 @@ def _fm_pass(
             continue
         state.move(v, y)
         locked[v] = True
-        moves += 1
+        if budget is not None:
+            budget.spend()
         was_over_x, was_over_y = loads[x] > caps[x], loads[y] > caps[y]
         loads[x] -= weight[v]
         loads[y] += weight[v]
@@ -142,7 +146,7 @@ def _fm_pass(
                 deferred.clear()
         else:
             since_best += 1
-        if since_best > limit or (deadline is not None and moves % 64 == 0 and deadline.expired()):
+        if since_best > limit or (budget is not None and budget.expired()):
             break
         for u in state.neighbours(v):
             if not locked[u]:
@@ -245,7 +249,7 @@ def multilevel_partition(
     caps: Sequence[int],
     rng: np.random.Generator,
     *,
-    deadline: Deadline,
+    budget: Budget,
     starts: int = 4,
     start_part: list[int] | None = None,
 ) -> list[int]:
@@ -269,10 +273,10 @@ def multilevel_partition(
             if fill is None:
                 break
             state = NetState(fill, top.roots, top.leaves, top.weights, dist)
-            fm_refine(state, top.vertex_weight, caps, rng, slack=max_weight, deadline=deadline)
+            fm_refine(state, top.vertex_weight, caps, rng, slack=max_weight, budget=budget)
             if best is None or state.total < best[0]:
                 best = (state.total, list(state.part))
-            if deadline.expired():
+            if budget.expired():
                 break
         if best is None:
             levels.pop()  # too coarse to fit: start one level finer
@@ -286,10 +290,10 @@ def multilevel_partition(
         finer = levels[i - 1]
         state = NetState(part, finer.roots, finer.leaves, finer.weights, dist)
         slack = max(finer.vertex_weight)
-        fm_refine(state, finer.vertex_weight, caps, rng, slack=slack, deadline=deadline)
+        fm_refine(state, finer.vertex_weight, caps, rng, slack=slack, budget=budget)
         part = state.part
     if len(levels) == 1 and start_part is not None:
         state = NetState(part, base.roots, base.leaves, base.weights, dist)
-        fm_refine(state, base.vertex_weight, caps, rng, slack=1, deadline=deadline)
+        fm_refine(state, base.vertex_weight, caps, rng, slack=1, budget=budget)
         part = state.part
     return part

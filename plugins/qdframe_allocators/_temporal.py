@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qdframe.plugin import AllocationProblem
-from qdframe_allocators._base import Deadline
+from qdframe_allocators._base import Budget
 from qdframe_allocators._nets import NetState
 
 __all__ = ["TemporalSearch", "choose_slices"]
@@ -287,19 +287,25 @@ class TemporalSearch:
     def sweep(
         self,
         window: int,
-        deadline: Deadline,
+        budget: Budget,
         *,
         per_side: int = 3,
         lookahead: int = 2,
         max_moves_per_slice: int = 64,
         slices: Sequence[int] | None = None,
     ) -> int:
-        """One forward pass; returns the number of exchanges applied."""
+        """One forward pass; returns the number of exchanges applied.
+
+        Each scored exchange spends one unit of ``budget``.
+        """
         applied = 0
         for t in slices if slices is not None else range(self.T):
             for _ in range(max_moves_per_slice):
                 best, best_pair = 0, None
                 for q1, q2 in sorted(self._candidates(t, lookahead, per_side)):
+                    if budget.expired():
+                        break
+                    budget.spend()
                     d = self.scoreexchange(q1, q2, t, window)
                     if d < best:
                         best, best_pair = d, (q1, q2)
@@ -307,6 +313,8 @@ class TemporalSearch:
                     break
                 self.applyexchange(best_pair[0], best_pair[1], t)
                 applied += 1
-            if deadline.expired():
+                if budget.expired():
+                    break
+            if budget.expired():
                 break
         return applied

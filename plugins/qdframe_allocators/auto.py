@@ -6,8 +6,9 @@ The policy follows ``benchmarks/dqc`` (see ``docs/allocators.md``):
 * up to ``TEMPORAL_LIMITS`` → ``temporal``: teleportation schedules cut the
   quantum-volume ebits by more than half against any static partition, and it
   falls back to its static multilevel FM start whenever teleporting does not
-  pay (QFT, CP-fraction), all within the time budget;
-* up to ``FM_LIMITS`` → ``fm``: static multilevel FM still fits the budget;
+  pay (QFT, CP-fraction);
+* up to ``FM_LIMITS`` → ``fm``: static multilevel FM still converges in
+  seconds;
 * beyond, on a sparse network → ``locality``: qubits and network bisected
   together, so interacting qubits share a node or sit on near ones (on the
   32 x 32 torus: 14-17x fewer ebits than ``greedy`` on adders and 2D Ising
@@ -32,8 +33,8 @@ import numpy as np
 
 from qdframe.plugin import Allocation, AllocationProblem, Allocator, Topology
 from qdframe_allocators._base import BaseAllocator, node_order
-from qdframe_allocators._catalog import make_allocator
-from qdframe_allocators.locality import LocalityAllocator
+from qdframe_allocators._catalog import AllocatorFactory, leaf_allocators, make_allocator
+from qdframe_allocators.topology_aware import TopologyAwareAllocator
 
 __all__ = ["FM_LIMITS", "TEMPORAL_LIMITS", "AutoAllocator", "choose"]
 
@@ -141,26 +142,37 @@ def compact_region(problem: AllocationProblem) -> tuple[AllocationProblem, list[
     return restricted, region
 
 
-def _make(name: str, options: dict[str, Any]) -> Allocator | BaseAllocator:
-    if name == "locality":
-        return LocalityAllocator(**options)
-    return make_allocator(name, **options)
+def _make(name: str, options: dict[str, Any], work: int | None) -> Allocator:
+    # The policy chooses among built-ins only: the catalog is fixed here.
+    catalog: dict[str, AllocatorFactory] = {
+        **leaf_allocators(),
+        "topology_aware": TopologyAwareAllocator,
+    }
+    factory = catalog.get(name)
+    if work is not None and "work" in getattr(factory, "OPTIONS", {}):
+        options = {**options, "work": work}
+    return make_allocator(name, plugins=None, builtins=catalog, **options)
 
 
 class AutoAllocator(BaseAllocator):
-    """Chooses and runs an allocator by circuit size (see :func:`choose`)."""
+    """Chooses and runs an allocator by circuit size (see :func:`choose`).
+
+    Options: ``work`` (passed on to the chosen allocator when it takes one).
+    """
 
     name: ClassVar[str] = "auto"
+    OPTIONS: ClassVar[dict[str, Any]] = {"work": None}
 
     def allocate(self, problem: AllocationProblem, *, seed: int | None = None) -> Allocation:
+        work = self.options["work"]
         compact = compact_region(problem)
         if compact is None:
             chosen, options, reason = choose(problem)
-            allocation = _make(chosen, options).allocate(problem, seed=seed)
+            allocation = _make(chosen, options, work).allocate(problem, seed=seed)
             return allocation.with_notes(reason=reason, policy="auto")
         restricted, region = compact
         chosen, options, reason = choose(restricted)
-        inner = _make(chosen, options).allocate(restricted, seed=seed)
+        inner = _make(chosen, options, work).allocate(restricted, seed=seed)
         nodes = np.asarray(region, dtype=np.int64)
         reason += (
             f"; the circuit needs few of the {problem.num_nodes} nodes, so the search ran "

@@ -37,10 +37,12 @@ from qdframe.plugin import (
     DiversityMeasure,
     ebit_count,
 )
-from qdframe_allocators._base import BaseAllocator, Deadline
-from qdframe_allocators._catalog import make_allocator
+from qdframe_allocators._base import BaseAllocator, Budget
+from qdframe_allocators._catalog import AllocatorFactory, leaf_allocators, make_allocator
+from qdframe_allocators.annealing import AnnealingAllocator
 from qdframe_allocators.fm import static_fm
 from qdframe_allocators.hypergraph import kahypar_available
+from qdframe_allocators.topology_aware import TopologyAwareAllocator
 
 if TYPE_CHECKING:
     from qdframe.plugin import LoadedPlugins
@@ -52,6 +54,7 @@ __all__ = [
     "MemberResult",
     "diversity",
     "dominant_nodes",
+    "member_catalog",
     "run_member",
 ]
 
@@ -85,12 +88,26 @@ class MemberResult:
     time_s: float
 
 
+def member_catalog() -> dict[str, AllocatorFactory]:
+    """The built-in allocators a member may name when no plugin set is given."""
+    return {
+        **leaf_allocators(),
+        "annealing": AnnealingAllocator,
+        "topology_aware": TopologyAwareAllocator,
+    }
+
+
 def run_member(job: MemberJob) -> MemberResult:
-    """Run one member (a module-level function, so process pools can pickle it)."""
+    """Run one member (a module-level function, so process pools can pickle it).
+
+    The member's name is looked up in the job's plugin set, or in
+    :func:`member_catalog` when the job has none.
+    """
     started = time.perf_counter()
-    allocation = make_allocator(job.allocator, plugins=job.plugins, **job.options).allocate(
-        job.problem, seed=job.seed
+    allocator = make_allocator(
+        job.allocator, plugins=job.plugins, builtins=member_catalog(), **job.options
     )
+    allocation = allocator.allocate(job.problem, seed=job.seed)
     return MemberResult(
         job.allocator,
         job.seed,
@@ -205,8 +222,8 @@ class EnsembleAllocator(BaseAllocator):
     :class:`~qdframe.config.DistributionEnsembleConfig`, when given),
     ``members`` (allocator names to cycle through), ``member_options``
     (name → options), ``executor`` (an object with ``map(fn, jobs)``),
-    ``plugins`` (the run's plugin set, where member names that are not built
-    in are looked up).
+    ``plugins`` (the run's plugin set, where member names are looked up;
+    without it, members come from :func:`member_catalog`).
     """
 
     name: ClassVar[str] = "ensemble"
@@ -308,9 +325,9 @@ class EnsembleAllocator(BaseAllocator):
             weight = math.exp(-(result.ebits - best.ebits) / scale)
             votes[rows, _align(reference, part, k)] += weight
         consensus = _fit(votes, problem.capacities)
-        deadline = Deadline(problem.time_budget_s * 0.2)
+        budget = Budget(None, problem.time_budget_s * 0.2)
         refined, ebits, _ = static_fm(
-            problem, seed, deadline, restarts=0, initial=consensus, structured=False
+            problem, seed, budget, restarts=0, initial=consensus, structured=False
         )
         if ebits <= best.ebits:
             return Allocation.static(refined).with_notes(

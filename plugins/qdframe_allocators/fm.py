@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from qdframe.plugin import Allocation, AllocationProblem
-from qdframe_allocators._base import BaseAllocator, Deadline, fill_in_order, node_order
+from qdframe_allocators._base import BaseAllocator, Budget, fill_in_order, node_order
 from qdframe_allocators._fm import Level, multilevel_partition
 from qdframe_allocators._model import (
     build_nets,
@@ -32,7 +32,7 @@ __all__ = ["FMAllocator", "static_fm"]
 def static_fm(
     problem: AllocationProblem,
     seed: int,
-    deadline: Deadline,
+    budget: Budget,
     *,
     starts: int = 4,
     restarts: int = 4,
@@ -46,7 +46,7 @@ def static_fm(
 
     Starts from ``initial`` (when given), then — with ``structured`` — from
     contiguous blocks and from graph growing, then ``restarts`` more runs
-    while the deadline allows, alternating fresh multilevel partitions with
+    while the budget allows, alternating fresh multilevel partitions with
     the best partition so far after exchanging a ``perturb`` share of its
     qubits (iterated local search). With ``patience``, stops after that
     many runs in a row without a better result.
@@ -67,7 +67,7 @@ def static_fm(
     runs = 0
     since_best = 0
     for restart in range(len(seeded) + max(0, restarts)):
-        if restart and deadline.expired():
+        if restart and budget.expired():
             break
         if patience is not None and since_best >= patience:
             break
@@ -89,7 +89,7 @@ def static_fm(
             model = build_nets(problem, sides, seg_a, seg_b)
             base = Level(model.roots, model.leaves, model.weights, [1] * n)
             part = multilevel_partition(
-                base, dist, caps, rng, deadline=deadline, starts=starts, start_part=part
+                base, dist, caps, rng, budget=budget, starts=starts, start_part=part
             )
             allocation = Allocation.static(part)
             sides, ebits = exact_sides(problem, allocation, fallback)
@@ -100,7 +100,7 @@ def static_fm(
             if previous is not None and ebits >= previous:
                 break
             previous = ebits
-            if deadline.expired():
+            if budget.expired():
                 break
     assert best_part is not None
     return best_part, best_ebits, {"fm_runs": runs}
@@ -123,7 +123,9 @@ class FMAllocator(BaseAllocator):
     ``restarts`` (further runs while the budget lasts), ``rounds`` (side
     re-optimisation rounds), ``perturb`` (share of qubits shaken between
     iterated runs), ``patience`` (runs in a row without improvement before
-    stopping early), ``time_share`` (share of the time budget to use).
+    stopping: the convergence test), ``work`` (most FM moves, default no
+    limit beyond ``restarts`` and ``patience``), ``time_share`` (share of the
+    problem's ``time_budget_s`` used as the safety cap).
     """
 
     name: ClassVar[str] = "fm"
@@ -133,19 +135,20 @@ class FMAllocator(BaseAllocator):
         "rounds": 4,
         "perturb": 0.1,
         "patience": 24,
+        "work": None,
         "time_share": 1.0,
     }
 
     def _allocate(self, problem: AllocationProblem, seed: int) -> Allocation:
-        deadline = Deadline(problem.time_budget_s * float(self.options["time_share"]))
+        budget = self._budget(problem, None)
         part, ebits, stats = static_fm(
             problem,
             seed,
-            deadline,
+            budget,
             starts=int(self.options["starts"]),
             restarts=int(self.options["restarts"]),
             rounds=int(self.options["rounds"]),
             perturb=float(self.options["perturb"]),
             patience=int(self.options["patience"]),
         )
-        return Allocation.static(part, notes={"ebits": ebits, **stats})
+        return Allocation.static(part, notes={"ebits": ebits, **stats, **budget.notes()})

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qdframe.plugin import Allocation, AllocationProblem
-from qdframe_allocators._base import BaseAllocator, Deadline
+from qdframe_allocators._base import BaseAllocator, Budget
 from qdframe_allocators._node_tree import NodeSplitter
 
 __all__ = ["LocalityAllocator", "locality_partition"]
@@ -166,7 +166,7 @@ def _refine(
     dist: FloatArray,
     *,
     passes: int,
-    deadline: Deadline,
+    budget: Budget,
 ) -> IntArray:
     """Exchange qubits between sibling sub-regions while the hop-weighted cost falls."""
     n = g.n
@@ -174,8 +174,9 @@ def _refine(
     cost = _level_cost(g, child, dist)
     share = 1.0
     for _ in range(passes):
-        if deadline.expired() or share < 1 / 64:
+        if budget.expired() or share < 1 / 64:
             break
+        budget.spend()
         sibling = child ^ 1
         # Gain of moving q to its sibling sub-region, summed over partners.
         term = g.w * (dist[child[g.src], child[g.dst]] - dist[sibling[g.src], child[g.dst]])
@@ -241,7 +242,7 @@ def locality_partition(
     seed: int = 0,
     *,
     passes: int = 8,
-    deadline: Deadline | None = None,
+    budget: Budget | None = None,
 ) -> IntArray:
     """The dual-recursive-bisection assignment (qubit → node).
 
@@ -251,7 +252,7 @@ def locality_partition(
     the cheapest pair wins, so that long qubit regions land on long node
     regions.
     """
-    deadline = deadline or Deadline(problem.time_budget_s)
+    budget = budget or Budget(None, problem.time_budget_s)
     splitter = NodeSplitter(problem.topology, seed)
     rng = np.random.default_rng(seed)
     g = _Graph(problem)
@@ -303,7 +304,7 @@ def locality_partition(
                 if len(part):
                     children[2 * r + half] = part
         dist = _mean_hops(hops, child_of_node, size, child_of_node, size)
-        group = _refine(g, 2 * group + side, dist, passes=passes, deadline=deadline)
+        group = _refine(g, 2 * group + side, dist, passes=passes, budget=budget)
         regions, parent_of_node, num_parents = children, child_of_node, size
     node_of_region = np.zeros(num_parents, dtype=np.int64)
     for r, nodes in regions.items():
@@ -323,5 +324,6 @@ class LocalityAllocator(BaseAllocator):
 
     def _allocate(self, problem: AllocationProblem, seed: int) -> Allocation:
         passes = int(self.options["passes"])
-        part = locality_partition(problem, seed, passes=passes)
-        return Allocation.static(part, notes={"passes": passes})
+        budget = Budget(None, problem.time_budget_s)
+        part = locality_partition(problem, seed, passes=passes, budget=budget)
+        return Allocation.static(part, notes={"passes": passes, **budget.notes()})

@@ -4,24 +4,29 @@ Starts from the best static partition (multilevel FM), cuts the circuit into
 slices of about ``slice_pairs`` two-qubit gates (whole layers), and sweeps
 forward through time exchanging the futures of two qubits whenever the
 look-ahead window says the teleportations pay for themselves. Burst sides are
-then re-optimised by the exact cost model and the sweep repeats, and the
-schedule is polished by annealing for up to twice as long as the sweeps took. The
-exact ebit count decides: when no schedule of teleportations beats the
-static partition, the remaining time goes to finding a better static one.
+then re-optimised by the exact cost model and the sweep repeats until a sweep
+moves nothing (or ``rounds`` sweeps), and the schedule is polished by
+annealing. The exact ebit count decides: when no schedule of teleportations
+beats the static partition, the search goes on for a better static one until
+``patience`` runs in a row bring nothing.
+
+Every phase is counted in work (FM moves, scored exchanges, annealing
+steps), never in seconds, so a seed gives the same allocation on an idle
+and on a busy machine; the problem's ``time_budget_s`` is only a safety cap,
+and the notes say whether it was hit.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any, ClassVar
 
 import numpy as np
 
 from qdframe.plugin import Allocation, AllocationProblem
-from qdframe_allocators._base import BaseAllocator, Deadline
+from qdframe_allocators._anneal import anneal
+from qdframe_allocators._base import BaseAllocator, Budget
 from qdframe_allocators._model import default_sides, distance_lists, exact_sides, pair_segments
 from qdframe_allocators._temporal import TemporalSearch, choose_slices
-from qdframe_allocators.annealing import anneal
 from qdframe_allocators.fm import static_fm
 
 __all__ = ["TemporalAllocator"]
@@ -31,12 +36,15 @@ class TemporalAllocator(BaseAllocator):
     """Time-sliced partitioning: static FM start, then teleportation sweeps.
 
     Options: ``window`` (look-ahead in slices), ``slice_pairs`` (two-qubit
-    gates per slice; default a quarter of the qubit count), ``rounds`` (sweeps
-    with re-optimised sides), ``static_share`` (share of the time budget spent
-    on the static start), ``candidates`` (exchange partners tried per gate
-    side), ``patience`` (static runs without improvement before the search
-    for a better static partition stops), ``anneal_share`` (annealing time
-    relative to the sweeps' time), ``lookahead``, ``time_share``.
+    gates per slice; default a quarter of the qubit count), ``rounds`` (most
+    sweeps with re-optimised sides), ``static_share`` (share of ``work``
+    for the static start, when ``work`` is set), ``candidates`` (exchange
+    partners tried per gate side), ``patience`` (static runs without
+    improvement before the search for a better static partition stops),
+    ``anneal_steps`` (annealing steps per two-qubit gate for the polish),
+    ``lookahead``, ``work`` (most units of work in all, default no limit
+    beyond convergence), ``time_share`` (share of the problem's
+    ``time_budget_s`` used as the safety cap).
     """
 
     name: ClassVar[str] = "temporal"
@@ -48,40 +56,48 @@ class TemporalAllocator(BaseAllocator):
         "candidates": 3,
         "lookahead": 0,
         "patience": 24,
-        "anneal_share": 2.0,
+        "anneal_steps": 40,
+        "work": None,
         "time_share": 1.0,
     }
 
     def _allocate(self, problem: AllocationProblem, seed: int) -> Allocation:
-        deadline = Deadline(problem.time_budget_s * float(self.options["time_share"]))
-        static_part, static_ebits, stats = static_fm(
-            problem, seed, deadline.fraction(float(self.options["static_share"]))
+        budget = self._budget(problem, None)
+        static_budget = (
+            budget.sub(None)
+            if budget.limit is None
+            else budget.share(float(self.options["static_share"]))
         )
+        static_part, static_ebits, stats = static_fm(problem, seed, static_budget)
         best = Allocation.static(static_part)
         best_ebits = static_ebits
         sweeps = 0
         slices = 1
         annealed = 0
-        if problem.allow_migration and problem.gates.num_two_qubit and not deadline.expired():
-            started = time.perf_counter()
-            sliced, ebits, sweeps, slices = self._schedule(problem, static_part, deadline)
-            spent = time.perf_counter() - started
+        if problem.allow_migration and problem.gates.num_two_qubit and not budget.expired():
+            sliced, ebits, sweeps, slices = self._schedule(problem, static_part, budget)
             if ebits < best_ebits:
                 best, best_ebits = sliced, ebits
-            if not best.is_static and not deadline.expired():
-                # Polish the schedule (by default for twice as long as the sweeps took).
-                share = float(self.options["anneal_share"]) * max(1.0, spent)
-                polish = Deadline(min(deadline.left(), share))
-                polished = anneal(problem, best, seed, polish)
+            if not best.is_static and not budget.expired():
+                steps = max(1, int(self.options["anneal_steps"]) * problem.gates.num_two_qubit)
+                left = budget.left()
+                polished = anneal(
+                    problem,
+                    best,
+                    seed,
+                    budget,
+                    steps=steps if left is None else max(1, min(steps, left)),
+                    patience=max(1, steps // 4),
+                )
                 annealed = int(polished.notes.get("annealing_steps", 0))
                 if polished.notes["ebits"] < best_ebits:
                     best, best_ebits = polished, int(polished.notes["ebits"])
-        if best_ebits > 0.9 * static_ebits and not deadline.expired():
+        if best_ebits > 0.9 * static_ebits and not budget.expired():
             # Teleporting did not pay much: look for a better static partition.
             more_part, more_ebits, more = static_fm(
                 problem,
                 seed + 1,
-                deadline,
+                budget,
                 initial=static_part,
                 structured=False,
                 restarts=1000,
@@ -99,10 +115,11 @@ class TemporalAllocator(BaseAllocator):
             sweeps=sweeps,
             annealing_steps=annealed,
             **stats,
+            **budget.notes(),
         )
 
     def _schedule(
-        self, problem: AllocationProblem, static_part: np.ndarray, deadline: Deadline
+        self, problem: AllocationProblem, static_part: np.ndarray, budget: Budget
     ) -> tuple[Allocation, int, int, int]:
         """Teleportation sweeps from a static partition: (allocation, ebits, sweeps, slices)."""
         n = problem.num_qubits
@@ -123,7 +140,7 @@ class TemporalAllocator(BaseAllocator):
             search = TemporalSearch(problem, gate_slice, T, table, sides, seg_a, seg_b, dist)
             moved = search.sweep(
                 int(self.options["window"]),
-                deadline,
+                budget,
                 per_side=int(self.options["candidates"]),
                 lookahead=int(self.options["lookahead"]),
             )
@@ -133,6 +150,6 @@ class TemporalAllocator(BaseAllocator):
             if ebits < best_ebits:
                 best_ebits = ebits
                 best = Allocation.sliced(table, slice_starts)
-            if moved == 0 or deadline.expired():
+            if moved == 0 or budget.expired():
                 break
         return best, best_ebits, sweeps, T
