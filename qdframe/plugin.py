@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -174,6 +175,7 @@ __all__ = [
     "future_outcome",
     "get_backend",
     "hookimpl",
+    "lazy_exports",
     "lazy_factory",
     "load_profiles_text",
     "lower",
@@ -372,3 +374,33 @@ def lazy_factory(target: str) -> Callable[..., Any]:
             "e.g. 'qdframe_moebius.topology:build_moebius'"
         )
     return _LazyFactory(target)
+
+
+def lazy_exports(
+    package: str, sources: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for a package whose public names load on first use.
+
+    In a plugin's ``__init__.py``::
+
+        __getattr__, __dir__ = lazy_exports(__name__, {"build_moebius": "qdframe_moebius.topology"})
+
+    Importing the package (which loading the entry point ``qdframe_moebius.plugin``
+    does first) then imports none of its modules; ``qdframe_moebius.build_moebius``
+    imports ``qdframe_moebius.topology`` when first read. Keep the names under
+    ``if TYPE_CHECKING:`` imports too, so type checkers see them.
+    """
+    table = dict(sources)
+
+    def __getattr__(name: str) -> Any:
+        module = table.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(table))
+
+    return __getattr__, __dir__

@@ -7,10 +7,15 @@ Same contract and result format as the numpy backend, with Aer's methods
 
 from __future__ import annotations
 
-from qdframe_aer.backend import AerBackend
-from qdframe_aer.device import DeviceChoice, GPUFallbackWarning, choose_device
-from qdframe_aer.noise import to_aer_noise_model
-from qdframe_aer.options import METHODS, AerOptions, aer_options_from_config
+from typing import TYPE_CHECKING
+
+from qdframe.plugin import lazy_exports
+
+if TYPE_CHECKING:
+    from qdframe_aer.backend import AerBackend
+    from qdframe_aer.device import DeviceChoice, GPUFallbackWarning, choose_device
+    from qdframe_aer.noise import to_aer_noise_model
+    from qdframe_aer.options import METHODS, AerOptions, aer_options_from_config
 
 __all__ = [
     "METHODS",
@@ -22,3 +27,19 @@ __all__ = [
     "choose_device",
     "to_aer_noise_model",
 ]
+
+# Names load on first use: loading the plugin's entry point imports this
+# package, and registration must not pay for what a command never uses.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "AerBackend": "qdframe_aer.backend",
+        "DeviceChoice": "qdframe_aer.device",
+        "GPUFallbackWarning": "qdframe_aer.device",
+        "choose_device": "qdframe_aer.device",
+        "to_aer_noise_model": "qdframe_aer.noise",
+        "METHODS": "qdframe_aer.options",
+        "AerOptions": "qdframe_aer.options",
+        "aer_options_from_config": "qdframe_aer.options",
+    },
+)

@@ -10,8 +10,7 @@ from __future__ import annotations
 import importlib.util
 
 import qdframe
-from qdframe.plugin import Registrar
-from qdframe_aer.backend import AerBackend
+from qdframe.plugin import Registrar, lazy_factory
 from qdframe_aer.options import BACKEND_NAME, tunable_settings
 
 __all__ = ["aer_available", "qdframe_register_backends", "qdframe_register_tunable_settings"]
@@ -28,7 +27,7 @@ def qdframe_register_backends(registry: Registrar) -> None:
     if aer_available():
         registry.add(
             BACKEND_NAME,
-            AerBackend,
+            lazy_factory("qdframe_aer.backend:AerBackend"),
             description="Qiskit Aer: statevector, density matrix, MPS, stabilizer; CPU or GPU",
         )
 

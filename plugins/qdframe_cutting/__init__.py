@@ -10,14 +10,19 @@ Needs the ``cutting`` extra: ``pip install "qdframe[cutting]"``.
 
 from __future__ import annotations
 
-from qdframe_cutting.classical import (
-    CutPlan,
-    CuttingResult,
-    SamplingOverheadError,
-    cut_for_nodes,
-    run_classical,
-)
-from qdframe_cutting.hybrid import run_hybrid
+from typing import TYPE_CHECKING
+
+from qdframe.plugin import lazy_exports
+
+if TYPE_CHECKING:
+    from qdframe_cutting.classical import (
+        CutPlan,
+        CuttingResult,
+        SamplingOverheadError,
+        cut_for_nodes,
+        run_classical,
+    )
+    from qdframe_cutting.hybrid import run_hybrid
 
 __all__ = [
     "CutPlan",
@@ -27,3 +32,17 @@ __all__ = [
     "run_classical",
     "run_hybrid",
 ]
+
+# Names load on first use: loading the plugin's entry point imports this
+# package, and registration must not pay for what a command never uses.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "CutPlan": "qdframe_cutting.classical",
+        "CuttingResult": "qdframe_cutting.classical",
+        "SamplingOverheadError": "qdframe_cutting.classical",
+        "cut_for_nodes": "qdframe_cutting.classical",
+        "run_classical": "qdframe_cutting.classical",
+        "run_hybrid": "qdframe_cutting.hybrid",
+    },
+)

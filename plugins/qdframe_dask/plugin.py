@@ -9,8 +9,7 @@ from __future__ import annotations
 import importlib.util
 
 import qdframe
-from qdframe.plugin import Registrar
-from qdframe_dask.executor import DaskExecutor
+from qdframe.plugin import Registrar, lazy_factory
 
 __all__ = ["dask_available", "qdframe_register_executors"]
 
@@ -26,6 +25,6 @@ def qdframe_register_executors(registry: Registrar) -> None:
     if dask_available():
         registry.add(
             "dask",
-            DaskExecutor,
+            lazy_factory("qdframe_dask.executor:DaskExecutor"),
             description="Dask distributed: [resources] dask_scheduler_address or a LocalCluster",
         )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import qdframe
-from qdframe.plugin import Registrar, TunableSetting
-from qdframe_executors.local import LocalExecutor
+from qdframe.plugin import Registrar, TunableSetting, lazy_factory
 
 __all__ = ["EXECUTOR_KIND", "qdframe_register_executors", "qdframe_register_tunable_settings"]
 
@@ -24,7 +23,7 @@ def qdframe_register_executors(registry: Registrar) -> None:
     """Register ``local``, the default executor."""
     registry.add(
         "local",
-        LocalExecutor,
+        lazy_factory("qdframe_executors.local:LocalExecutor"),
         description="thread or process pool on this machine (default)",
     )
 

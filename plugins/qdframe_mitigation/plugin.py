@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import qdframe
-from qdframe.plugin import Registrar
-from qdframe_mitigation.readout import ReadoutMitigator
-from qdframe_mitigation.zne import ZNEMitigator
+from qdframe.plugin import Registrar, lazy_factory
 
 __all__ = ["qdframe_register_mitigators"]
 
@@ -14,12 +12,12 @@ __all__ = ["qdframe_register_mitigators"]
 def qdframe_register_mitigators(registry: Registrar) -> None:
     """Register readout-error mitigation and zero-noise extrapolation."""
     registry.add(
-        ReadoutMitigator.name,
-        ReadoutMitigator,
+        "readout",
+        lazy_factory("qdframe_mitigation.readout:ReadoutMitigator"),
         description="readout-error mitigation: per-node calibration, tensored inverse",
     )
     registry.add(
-        ZNEMitigator.name,
-        ZNEMitigator,
+        "zne",
+        lazy_factory("qdframe_mitigation.zne:ZNEMitigator"),
         description="zero-noise extrapolation: gate folding, linear or Richardson fit",
     )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import qdframe
-from qdframe.plugin import Registrar
-from qdframe_numpy.backend import NumpyBackend
+from qdframe.plugin import Registrar, lazy_factory
 from qdframe_numpy.options import BACKEND_NAME, tunable_settings
 
 __all__ = ["qdframe_register_backends", "qdframe_register_tunable_settings"]
@@ -15,7 +14,7 @@ def qdframe_register_backends(registry: Registrar) -> None:
     """Register ``"numpy"``, the default statevector backend."""
     registry.add(
         BACKEND_NAME,
-        NumpyBackend,
+        lazy_factory("qdframe_numpy.backend:NumpyBackend"),
         description="Statevector simulator on numpy (default): fusion, trajectories, noise",
     )
 

@@ -7,9 +7,7 @@ the circuit before planning, ``route_choice`` picks EPR routes for lowering.
 from __future__ import annotations
 
 import qdframe
-from qdframe.plugin import Registrar
-from qdframe_optimizers.circuit import BurstMergeOptimizer, TranspileOptimizer
-from qdframe_optimizers.routes import RouteChoiceOptimizer
+from qdframe.plugin import Registrar, lazy_factory
 
 __all__ = ["DEFAULT_ORDER", "qdframe_register_optimizers"]
 
@@ -22,16 +20,16 @@ def qdframe_register_optimizers(registry: Registrar) -> None:
     """Add ``transpile``, ``burst_merge`` and ``route_choice``."""
     registry.add(
         "transpile",
-        TranspileOptimizer,
+        lazy_factory("qdframe_optimizers.circuit:TranspileOptimizer"),
         description="Qiskit pre-optimisation into the planning basis (level 0-3)",
     )
     registry.add(
         "burst_merge",
-        BurstMergeOptimizer,
+        lazy_factory("qdframe_optimizers.circuit:BurstMergeOptimizer"),
         description="defer and fuse single-qubit gates so fewer of them end bursts",
     )
     registry.add(
         "route_choice",
-        RouteChoiceOptimizer,
+        lazy_factory("qdframe_optimizers.routes:RouteChoiceOptimizer"),
         description="swapping path with the best fidelity-latency product per node pair",
     )

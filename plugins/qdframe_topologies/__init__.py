@@ -11,17 +11,22 @@ directly::
 
 from __future__ import annotations
 
-from qdframe_topologies.builders import (
-    build_all_to_all,
-    build_grid,
-    build_hypercube,
-    build_line,
-    build_ring,
-    build_star,
-    build_torus,
-    build_tree,
-)
-from qdframe_topologies.custom import build_custom, build_small_world
+from typing import TYPE_CHECKING
+
+from qdframe.plugin import lazy_exports
+
+if TYPE_CHECKING:
+    from qdframe_topologies.builders import (
+        build_all_to_all,
+        build_grid,
+        build_hypercube,
+        build_line,
+        build_ring,
+        build_star,
+        build_torus,
+        build_tree,
+    )
+    from qdframe_topologies.custom import build_custom, build_small_world
 
 __all__ = [
     "build_all_to_all",
@@ -35,3 +40,21 @@ __all__ = [
     "build_torus",
     "build_tree",
 ]
+
+# Names load on first use: loading the plugin's entry point imports this
+# package, and registration must not pay for what a command never uses.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "build_all_to_all": "qdframe_topologies.builders",
+        "build_grid": "qdframe_topologies.builders",
+        "build_hypercube": "qdframe_topologies.builders",
+        "build_line": "qdframe_topologies.builders",
+        "build_ring": "qdframe_topologies.builders",
+        "build_star": "qdframe_topologies.builders",
+        "build_torus": "qdframe_topologies.builders",
+        "build_tree": "qdframe_topologies.builders",
+        "build_custom": "qdframe_topologies.custom",
+        "build_small_world": "qdframe_topologies.custom",
+    },
+)
