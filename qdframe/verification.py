@@ -40,6 +40,19 @@ splitting into their outcomes).
     bound over the ``2**d``-dimensional input space is far smaller, about
     ``(4 / (2**d * epsilon)) ** inputs`` (see :func:`false_accept_bound`).
     Needs ``d`` plus the busy communication qubits to fit.
+``qcec`` (a proof by an equivalence checker, optional)
+    MQT QCEC (``pip install 'qdframe[verify]'``) compares the original with
+    the distributed circuit in deferred-measurement form: every protocol
+    measurement becomes a controlled copy onto a fresh qubit, every
+    classically controlled correction a gate controlled by that qubit, every
+    reset a fresh qubit; communication and record qubits start in ``|0>``
+    (ancillary) and their final state is ignored (garbage), so QCEC's
+    partial-equivalence check decides equality on the data qubits for every
+    input. Verified only when QCEC answers ``equivalent`` (up to a global
+    phase); ``no_information`` or a timeout (``qcec_timeout_s``) is not a
+    proof and is reported as not verified. The original must have no
+    mid-circuit measurement, reset or branch. ``distance`` is 0 for a proof
+    and 1 otherwise (QCEC gives no distance).
 ``sampled`` (statistics, not a proof)
     Both circuits run on a backend with ``shots`` at a fixed ``seed``; the
     total variation distance of the sampled distributions is compared with
@@ -81,6 +94,7 @@ METHODS = (
     "exact-state",
     "exact-distribution",
     "random-inputs",
+    "qcec",
     "sampled",
 )
 
@@ -93,6 +107,12 @@ _MAX_HISTORIES = 256
 _ALL_INPUTS = "equal as channels on the data qubits for every input state"
 _RANDOM_INPUTS = "equal on {k} Haar-random input states"
 _SAMPLED = "output distributions from |0...0> agree within sampling error"
+_QCEC = "equal on the data qubits for every input state (MQT QCEC, deferred-measurement form)"
+_QCEC_NONE = "nothing: MQT QCEC reached no verdict ({why})"
+_QCEC_MISSING = (
+    "method 'qcec' needs MQT QCEC, which is not installed: pip install 'qdframe[verify]' "
+    "(or pick method exact, random-inputs or sampled)"
+)
 
 
 @dataclass(frozen=True)
@@ -117,15 +137,49 @@ class VerificationResult:
     def __bool__(self) -> bool:
         return self.verified
 
+    @property
+    def inputs(self) -> str | int:
+        """Which inputs a pass covers: ``"all"``, a count of random states, or ``"|0...0>"``."""
+        if self.method == "random-inputs":
+            return int(self.details.get("inputs", 0))
+        if self.method == "sampled":
+            return "|0...0>"
+        if self.method == "qcec" and not self.verified:
+            return "none"
+        return "all"
+
+    @property
+    def scope(self) -> str:
+        """What a pass covers, in words: all inputs, or k random inputs with their bound."""
+        inputs = self.inputs
+        if inputs == "all":
+            return "all input states"
+        if inputs == "none":
+            return "nothing proved"
+        if self.method == "random-inputs":
+            p = self.details.get("false_accept_bound")
+            eps = self.details.get("epsilon")
+            return (
+                f"{inputs} random input states, false-accept probability <= {p:.3g} "
+                f"(for average infidelity >= {eps:g})"
+            )
+        return "the input |0...0> only, within sampling error"
+
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "verified": self.verified,
             "method": self.method,
             "proved": self.proved,
+            "inputs": self.inputs,
+            "scope": self.scope,
             "distance": self.distance,
             "bound": self.bound,
-            "details": self.details,
         }
+        if self.method == "random-inputs":
+            out["false_accept_probability"] = self.details.get("false_accept_bound")
+            out["epsilon"] = self.details.get("epsilon")
+        out["details"] = self.details
+        return out
 
 
 @dataclass(frozen=True)
@@ -367,8 +421,13 @@ def _random_inputs(pair: _Pair, inputs: int, seed: int, epsilon: float) -> Verif
         "seed": seed,
     }
     worst = 0.0
+    checked = 0
     for _ in range(inputs):
         worst = max(worst, pair.distance(_haar_state(1 << pair.d, rng), stats))
+        checked += 1
+        if worst > EXACT_TOLERANCE:
+            break  # one input that differs is a disproof; the rest cannot change the verdict
+    stats["inputs_checked"] = checked
     # Trace distance T bounds the infidelity X from above (X <= T), so T <= tau implies X <= tau.
     stats["epsilon"] = epsilon
     midway = _measures_midway(pair.original, pair.orig_skip)
@@ -383,6 +442,241 @@ def _random_inputs(pair: _Pair, inputs: int, seed: int, epsilon: float) -> Verif
     return VerificationResult(
         worst <= EXACT_TOLERANCE, "random-inputs", worst, EXACT_TOLERANCE, proved, stats
     )
+
+
+# ------------------------------------------------------------------ qcec
+
+
+def _qcec_available() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("mqt.qcec") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@dataclass
+class _Deferred:
+    """The distributed circuit in deferred-measurement form, data qubits back in place."""
+
+    circuit: QuantumCircuit
+    data: list[int]
+
+
+def _deferred(circuit: QuantumCircuit, layout: _Layout, skip: Collection[int]) -> _Deferred:
+    """Measurements as controlled copies, corrections as controlled gates, resets as fresh qubits.
+
+    A measured qubit that is reset before anything else touches it keeps
+    its outcome itself (no copy is needed); the reset moves the physical
+    qubit onto a fresh wire. At the end, swaps bring each data qubit's wire
+    to the wire its input started on, so both circuits read the data on the
+    same wires.
+    """
+    from qiskit import QuantumCircuit as Circuit
+    from qiskit.circuit import Clbit
+
+    from qdframe.distribute.circuit import EPR_GATE_NAME
+
+    qubit_index = {q: i for i, q in enumerate(circuit.qubits)}
+    clbit_index = {c: i for i, c in enumerate(circuit.clbits)}
+    wire = list(range(circuit.num_qubits))
+    width = int(circuit.num_qubits)
+    record: dict[int, int] = {}
+    steps: list[tuple[Any, list[int]]] = []
+    data = list(circuit.data)
+    next_use: dict[int, str] = {}
+    # next_use[position] = name of the next instruction touching the measured qubit.
+    last: dict[int, int] = {}
+    for position in range(len(data) - 1, -1, -1):
+        item = data[position]
+        touched = [qubit_index[q] for q in item.qubits]
+        if item.operation.name == "measure" and touched[0] in last:
+            next_use[position] = data[last[touched[0]]].operation.name
+        for q in touched:
+            last[q] = position
+
+    def fresh() -> int:
+        nonlocal width
+        width += 1
+        return width - 1
+
+    def refuse(what: str) -> CircuitError:
+        return CircuitError(f"method 'qcec' cannot take {what}; use method exact or random-inputs")
+
+    for position, item in enumerate(data):
+        if position in skip:
+            continue
+        operation = item.operation
+        qubits = [qubit_index[q] for q in item.qubits]
+        name = operation.name
+        if name in ("barrier", "delay", "id"):
+            continue
+        if name == "measure":
+            clbit = clbit_index[item.clbits[0]]
+            if next_use.get(position) == "reset":
+                record[clbit] = wire[qubits[0]]
+            else:
+                target = fresh()
+                steps.append((("cx", None), [wire[qubits[0]], target]))
+                record[clbit] = target
+            continue
+        if name == "reset":
+            wire[qubits[0]] = fresh()
+            continue
+        if name == "if_else":
+            condition = operation.condition
+            if not isinstance(condition, tuple) or not isinstance(condition[0], Clbit):
+                raise refuse(f"the condition {condition!r} (only single-bit conditions)")
+            if len(operation.blocks) > 1 and operation.blocks[1] is not None:
+                raise refuse("an if_else with an else branch")
+            clbit, value = clbit_index[condition[0]], int(condition[1])
+            block = operation.blocks[0]
+            inner = {b: qubits[i] for i, b in enumerate(block.qubits)}
+            for nested in block.data:
+                gate = nested.operation
+                if gate.name in ("measure", "reset") or getattr(gate, "blocks", None):
+                    raise refuse(f"{gate.name!r} inside a branch")
+                targets = [wire[inner[q]] for q in nested.qubits]
+                if clbit in record:
+                    steps.append(((gate, value), [record[clbit], *targets]))
+                elif value == 0:  # a bit never written reads 0
+                    steps.append(((gate, None), targets))
+            continue
+        if getattr(operation, "blocks", None):
+            raise refuse(f"control flow {name!r}")
+        steps.append(((operation, None), [wire[q] for q in qubits]))
+    out = Circuit(width, global_phase=circuit.global_phase)
+    for (gate, control), wires in steps:
+        if gate == "cx":
+            out.cx(*wires)
+        elif gate.name == EPR_GATE_NAME:
+            out.h(wires[0])
+            out.cx(wires[0], wires[1])
+        elif control is None:
+            out.append(gate, wires)
+        else:
+            out.append(gate.control(1, ctrl_state=control), wires)
+    holder = list(range(width))  # holder[w]: the wire whose content now sits on w
+    where = list(range(width))
+    for i, physical in enumerate(layout.final):
+        source, target = where[wire[physical]], layout.initial[i]
+        if source != target:
+            out.swap(source, target)
+            a, b = holder[source], holder[target]
+            holder[source], holder[target] = b, a
+            where[a], where[b] = target, source
+    return _Deferred(out, list(layout.initial))
+
+
+def _qcec_worker(first: Any, second: Any, options: dict[str, Any], pipe: Any) -> None:
+    try:
+        import mqt.qcec as qcec
+
+        result = qcec.verify(first, second, **options)
+        pipe.send(("ok", str(result.equivalence).rsplit(".", 1)[-1]))
+    except Exception as exc:  # reported to the parent, which raises
+        pipe.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        pipe.close()
+
+
+def _qcec_verdict(first: Any, second: Any, timeout_s: float) -> tuple[str, float]:
+    """QCEC's verdict, in a child process that is stopped at ``timeout_s``.
+
+    QCEC's own timeout is cooperative and large checks overrun it; a forked
+    child can be stopped. Where fork is unavailable the check runs here.
+    """
+    import multiprocessing
+    import time
+
+    options: dict[str, Any] = {
+        "check_partial_equivalence": True,
+        "timeout": timeout_s,
+        "parallel": False,
+        "run_simulation_checker": False,
+        "run_zx_checker": False,
+        "run_construction_checker": False,
+    }
+    started = time.perf_counter()
+    if "fork" not in multiprocessing.get_all_start_methods():
+        import mqt.qcec as qcec
+
+        result = qcec.verify(first, second, **options)
+        return str(result.equivalence).rsplit(".", 1)[-1], time.perf_counter() - started
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_qcec_worker, args=(first, second, options, send))
+    child.start()
+    send.close()
+    try:
+        ready = receive.poll(timeout_s)
+        status, answer = receive.recv() if ready else ("timeout", "")
+    except EOFError:
+        status, answer = "error", f"the checker process died (exit code {child.exitcode})"
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    elapsed = time.perf_counter() - started
+    if status == "timeout":
+        return "timeout", elapsed
+    if status == "error":
+        raise DistributionError(f"MQT QCEC failed: {answer}")
+    return str(answer), elapsed
+
+
+def _qcec(pair: _Pair, timeout_s: float) -> VerificationResult:
+    if not _qcec_available():
+        raise ConfigError(_QCEC_MISSING)
+    if _measures_midway(pair.original, pair.orig_skip):
+        raise CircuitError(
+            "method 'qcec' compares originals without mid-circuit measurements, resets or "
+            "branches; use method exact or random-inputs"
+        )
+    from mqt.core import load
+    from qiskit import QuantumCircuit as Circuit
+
+    deferred = _deferred(pair.circuit, pair.layout, pair.dist_skip)
+    width = deferred.circuit.num_qubits
+    embedded = Circuit(width, global_phase=pair.original.global_phase)
+    for position, item in enumerate(pair.original.data):
+        if position in pair.orig_skip or item.operation.name == "barrier":
+            continue
+        qubits = [deferred.data[pair.original.find_bit(q).index] for q in item.qubits]
+        embedded.append(item.operation, qubits)
+    first, second = load(embedded), load(deferred.circuit)
+    keep = set(deferred.data)
+    for computation in (first, second):
+        for w in range(width):
+            if w not in keep:
+                computation.set_circuit_qubit_ancillary(w)
+                computation.set_circuit_qubit_garbage(w)
+    verdict, elapsed = _qcec_verdict(first, second, timeout_s)
+    proved = verdict in ("equivalent", "equivalent_up_to_global_phase")
+    details: dict[str, Any] = {
+        "data_qubits": pair.d,
+        "distributed_qubits": pair.circuit.num_qubits,
+        "deferred_qubits": width,
+        "equivalence": verdict,
+        "qcec_seconds": round(elapsed, 3),
+        "timeout_s": timeout_s,
+        "final_measurements": "compared as the state before them" if pair.orig_skip else "none",
+    }
+    refuted = verdict == "not_equivalent"
+    text = (
+        _QCEC
+        if proved
+        else (
+            "the programs differ (MQT QCEC: not_equivalent)"
+            if refuted
+            else _QCEC_NONE.format(
+                why=f"timed out after {timeout_s:g} s" if verdict == "timeout" else verdict
+            )
+        )
+    )
+    return VerificationResult(proved, "qcec", 0.0 if proved else 1.0, 0.0, text, details)
 
 
 # ------------------------------------------------------------------ sampled
@@ -473,6 +767,7 @@ def verify(
     delta: float = 1e-3,
     max_exact_qubits: int = 24,
     max_data_qubits: int | None = None,
+    qcec_timeout_s: float = 60.0,
     plugins: LoadedPlugins | None = None,
 ) -> VerificationResult:
     """Decide whether ``distributed`` implements ``original`` (see the module docstring).
@@ -494,17 +789,28 @@ def verify(
         (``16 * 2**n`` bytes each; a few histories are alive at once).
     :param max_data_qubits: with ``auto``, use ``sampled`` beyond this many
         data qubits (default: no such limit).
-    :raises ConfigError: unknown method or invalid numbers.
+    :param qcec_timeout_s: how long ``qcec`` may take before it gives up
+        (no verdict, not verified).
+    :raises ConfigError: unknown method or invalid numbers, or ``qcec``
+        without MQT QCEC installed.
+    :raises CircuitError: ``qcec`` on an original that measures mid-circuit.
     :raises DistributionError: the distributed object carries no layout, or
         its qubit or classical-bit counts do not match the original.
     :raises ResourceError: an explicitly chosen simulation method exceeds its limits.
     """
     if method not in METHODS:
         raise ConfigError(f"unknown verification method {method!r}", allowed=", ".join(METHODS))
-    if shots < 1 or not 0 < delta < 1 or inputs < 1 or not 0 < epsilon <= 1:
+    if (
+        shots < 1
+        or not 0 < delta < 1
+        or inputs < 1
+        or not 0 < epsilon <= 1
+        or not 0 < qcec_timeout_s < math.inf
+    ):
         raise ConfigError(
-            "need shots >= 1, inputs >= 1, 0 < delta < 1 and 0 < epsilon <= 1, got "
-            f"shots={shots}, inputs={inputs}, delta={delta}, epsilon={epsilon}"
+            "need shots >= 1, inputs >= 1, 0 < delta < 1, 0 < epsilon <= 1 and a finite "
+            f"qcec_timeout_s > 0, got shots={shots}, inputs={inputs}, delta={delta}, "
+            f"epsilon={epsilon}, qcec_timeout_s={qcec_timeout_s}"
         )
     circuit, layout = _distributed_circuit(distributed)
     d = original.num_qubits
@@ -538,6 +844,8 @@ def verify(
         return _exact(pair)
     if method == "random-inputs":
         return _random_inputs(pair, inputs, seed, epsilon)
+    if method == "qcec":
+        return _qcec(pair, qcec_timeout_s)
     if method == "sampled":
         return sampled()
     if max_data_qubits is not None and d > max_data_qubits:
