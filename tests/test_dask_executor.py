@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from qdframe_dask.executor import DaskExecutor  # noqa: E402
 
 import qdframe  # noqa: E402
 from qdframe.config import SystemConfig  # noqa: E402
-from qdframe.errors import ResourceError  # noqa: E402
+from qdframe.errors import ConfigError, ResourceError  # noqa: E402
 from qdframe.executors import Backoff, WorkerLostError  # noqa: E402
 from qdframe.protocols import Executor  # noqa: E402
 
@@ -204,3 +205,47 @@ def test_an_in_process_cluster_opens_no_port_beyond_loopback() -> None:
         executor.close()
     # Scheduler, dashboard and each worker's HTTP server have no authentication.
     assert opened and {ip for ip, _ in opened} == {"127.0.0.1"}
+
+
+def task_of_job(x: int) -> tuple[int, str]:
+    """The job and the key of the Dask task that ran it."""
+    worker = distributed.get_worker()
+    return x, str(worker.get_current_task())
+
+
+class _Unpicklable(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.handle = lambda: None  # plain pickle and cloudpickle of the class fail
+
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle this error")
+
+
+def raise_unpicklable(x: int) -> int:
+    raise _Unpicklable(f"job {x} holds a handle")
+
+
+def test_jobs_go_in_a_few_tasks_of_consecutive_jobs(process_cluster: DaskExecutor) -> None:
+    results = process_cluster.map(task_of_job, list(range(40)))
+    assert [x for x, _ in results] == list(range(40))
+    keys = [key for _, key in results]
+    # 2 worker threads x 2 tasks per worker: four slices of ten consecutive jobs.
+    assert len(set(keys)) == 4
+    assert all(keys[i] == keys[i - 1] for i in range(1, 40) if i % 10)
+    assert all("qdframe-batch-" in key for key in keys)
+
+
+def test_one_task_per_job_when_there_are_few_jobs(process_cluster: DaskExecutor) -> None:
+    results = process_cluster.map(task_of_job, [1, 2, 3])
+    assert len({key for _, key in results}) == 3
+
+
+def test_an_unpicklable_error_comes_back_named(process_cluster: DaskExecutor) -> None:
+    with pytest.raises(RuntimeError, match="_Unpicklable: job 0 holds a handle"):
+        process_cluster.map(raise_unpicklable, [0], max_retries=0)
+
+
+def test_tasks_per_worker_below_one_is_refused() -> None:
+    with pytest.raises(ConfigError, match="tasks_per_worker >= 1"):
+        DaskExecutor(workers=1, tasks_per_worker=0)

@@ -10,6 +10,12 @@ Everything crosses as bytes that Dask passes through untouched:
   such as circuits, as soon as the graph's pickle mentions ``__main__`` (a
   function defined in a script). Jobs pickled on their own keep the fast
   path for everything but the function.
+
+Jobs travel in batches (:func:`call_batch`): one task runs a slice of a
+``map`` call's jobs, so that the scheduler's and the network's cost per task
+is paid once per slice rather than once per job. The function (which holds
+what all jobs share, such as a compiled program) is scattered to the workers
+once per ``map`` and named by every task.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["call", "dumps", "dumps_function", "loads"]
+__all__ = ["call", "call_batch", "dumps", "dumps_function", "loads"]
 
 
 def _cloudpickle() -> Any:
@@ -61,3 +67,27 @@ def _function(data: bytes) -> Callable[[Any], Any]:
 def call(function: bytes, job: bytes) -> bytes:
     """Run one job on a worker; the function is unpickled once per worker."""
     return dumps(_function(function)(loads(job)))
+
+
+def _dump_error(error: Exception) -> bytes:
+    """``error`` pickled, or a ``RuntimeError`` naming it when it cannot be."""
+    try:
+        return dumps(error)
+    except Exception:  # an exception holding something unpicklable
+        return dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+
+
+def call_batch(function: bytes, jobs: bytes) -> bytes:
+    """Run a slice of jobs on a worker: per job ``(True, result)`` or ``(False, error)``.
+
+    A job that raises does not stop the others; the client retries it on
+    its own. Only a lost worker fails the whole task.
+    """
+    fn = _function(function)
+    outcomes: list[tuple[bool, bytes]] = []
+    for job in loads(jobs):
+        try:
+            outcomes.append((True, dumps(fn(job))))
+        except Exception as exc:
+            outcomes.append((False, _dump_error(exc)))
+    return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)

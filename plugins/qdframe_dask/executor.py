@@ -48,6 +48,10 @@ class DaskExecutor:
     :param workers: workers of a started cluster; ``[resources]
         executor_workers``, else the HAL's core count.
     :param threads_per_worker: threads in each worker of a started cluster.
+    :param tasks_per_worker: tasks one :meth:`map` call's jobs are split
+        into, per worker thread of the cluster: each task runs a slice of
+        consecutive jobs, so the cost of a task is paid per slice. More
+        tasks balance uneven jobs better; fewer cost less.
     :param processes: a started cluster's workers are processes (``True``)
         or threads of this process.
     :param config: the system configuration to read the above from.
@@ -56,7 +60,8 @@ class DaskExecutor:
     :param timeout_s: most seconds one :meth:`map` call may take.
     :param connect_timeout_s: most seconds to reach the scheduler.
     :param cluster_options: extra keyword options for ``LocalCluster``.
-    :raises ConfigError: ``workers`` or ``threads_per_worker`` < 1.
+    :raises ConfigError: ``workers``, ``threads_per_worker`` or
+        ``tasks_per_worker`` < 1.
     """
 
     name = "dask"
@@ -67,6 +72,7 @@ class DaskExecutor:
         address: str | None = None,
         workers: int | None = None,
         threads_per_worker: int = 1,
+        tasks_per_worker: int = 2,
         processes: bool = True,
         config: SystemConfig | None = None,
         host: HostInfo | None = None,
@@ -87,6 +93,7 @@ class DaskExecutor:
         for key, value in (
             ("executor_workers", workers),
             ("threads_per_worker", threads_per_worker),
+            ("tasks_per_worker", tasks_per_worker),
         ):
             if value is not None and value < 1:
                 raise ConfigError(
@@ -97,6 +104,7 @@ class DaskExecutor:
         self.address = address
         self.workers = workers
         self.threads_per_worker = threads_per_worker
+        self.tasks_per_worker = tasks_per_worker
         self.processes = processes
         self.backoff = backoff or Backoff()
         self.timeout_s = timeout_s
@@ -178,15 +186,20 @@ class DaskExecutor:
     ) -> list[R]:
         """Apply ``fn`` to every job on the cluster; results in submission order.
 
-        ``fn`` and the jobs travel to the workers with cloudpickle. A job that
-        raises, or that was running on a worker that died, is resubmitted (as
-        a new task) up to ``max_retries`` times.
+        ``fn`` is pickled once (cloudpickle) and scattered to every worker;
+        the jobs go in ``tasks_per_worker`` slices per worker thread, each
+        pickled as one payload. A job that raises, or that was in a task
+        whose worker died, is resubmitted on its own (as a new task) up to
+        ``max_retries`` times; the other jobs of its slice are not run again
+        unless their worker died. ``progress`` advances by a slice at a time.
 
         :raises RuntimeError: the executor was closed.
         :raises ResourceError: the scheduler cannot be reached.
         """
         jobs = list(jobs)
-        submitter = _DaskSubmitter(self.client, fn, jobs)
+        client = self.client
+        batches = self.tasks_per_worker * _cluster_threads(client) if jobs else 0
+        submitter = _DaskSubmitter(client, fn, jobs, batches)
         try:
             results: list[R] = run_jobs(
                 submitter,
@@ -237,80 +250,176 @@ def _in_process(options: Mapping[str, Any]) -> bool:
     return not options.get("processes", True) and not options.get("scheduler_port")
 
 
-class _DaskSubmitter:
-    """Submits one ``map`` call's jobs as tasks with unique keys.
+class _Batch:
+    """One task: a slice of a ``map`` call's jobs, and what came back."""
 
-    Every attempt gets its own key: Dask would otherwise hand back the erred
-    task of the previous attempt instead of running the job again. The
-    function, jobs and results travel as bytes (see :mod:`qdframe_dask._transport`).
+    __slots__ = ("error", "future", "indices", "outcomes", "settled")
+
+    def __init__(self, future: Any, indices: list[int]) -> None:
+        self.future = future
+        self.indices = indices
+        self.settled = False
+        self.error: BaseException | None = None
+        self.outcomes: list[tuple[bool, bytes]] = []
+
+    def settle(self, data: bytes | None, error: BaseException | None) -> None:
+        if error is None and data is not None:
+            self.outcomes = _transport.loads(data)
+        else:
+            self.error = error or RuntimeError("the task ended without a result")
+        self.settled = True
+        self.future = None  # drop the cluster's copy of the result
+
+
+class _Slot:
+    """The future of one job inside a batch (what :func:`run_jobs` waits on)."""
+
+    __slots__ = ("batch", "position")
+
+    def __init__(self, batch: _Batch, position: int) -> None:
+        self.batch = batch
+        self.position = position
+
+    def outcome(self) -> tuple[Any, BaseException | None]:
+        batch = self.batch
+        if batch.error is not None:
+            return None, batch.error
+        ok, data = batch.outcomes[self.position]
+        batch.outcomes[self.position] = (ok, b"")  # each job's result is read once
+        value = _transport.loads(data)
+        return (value, None) if ok else (None, value)
+
+    def result(self, timeout: float | None = None) -> Any:
+        value, error = self.outcome()
+        if error is not None:
+            raise error
+        return value
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        return self.batch.error
+
+    def cancel(self) -> bool:
+        future = self.batch.future
+        if future is not None:
+            future.cancel()
+        return True
+
+
+class _DaskSubmitter:
+    """Submits one ``map`` call's jobs as a few tasks of many jobs each.
+
+    The function is scattered once to every worker. First attempts go in
+    ``batches`` slices of consecutive jobs (one ``client.map`` call); a job
+    that raised, or whose task's worker was lost, is resubmitted on its own
+    as a new task. Every task gets its own key: Dask would otherwise hand
+    back the erred task of the previous attempt instead of running the job
+    again. Jobs and results travel as bytes (see :mod:`qdframe_dask._transport`).
     """
 
-    def __init__(self, client: Any, fn: Callable[[Any], Any], jobs: list[Any]) -> None:
+    def __init__(
+        self, client: Any, fn: Callable[[Any], Any], jobs: list[Any], batches: int
+    ) -> None:
         self._client = client
-        self._function = _transport.dumps_function(fn)
-        self._jobs = [_transport.dumps(job) for job in jobs]
+        self._jobs = jobs
         self._batch = uuid.uuid4().hex[:12]
         self._finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        # First attempts go in one call: the scheduler receives the whole
-        # batch at once.
-        keys = [self._key(i, 0) for i in range(len(jobs))]
-        functions = [self._function] * len(jobs)
-        first = (
-            client.map(_transport.call, functions, self._jobs, key=keys, pure=False) if jobs else []
+        self._running: dict[str, _Batch] = {}
+        self._function: Any = None
+        self._first: list[_Slot | None] = []
+        if not jobs:
+            return
+        self._function = client.scatter(_transport.dumps_function(fn), broadcast=True, hash=False)
+        count = max(1, min(batches, len(jobs)))
+        bounds = [len(jobs) * k // count for k in range(count + 1)]
+        slices = [list(range(bounds[k], bounds[k + 1])) for k in range(count)]
+        keys = [f"qdframe-batch-{self._batch}-{k}" for k in range(count)]
+        payloads = [_transport.dumps([jobs[i] for i in indices]) for indices in slices]
+        futures = client.map(
+            _transport.call_batch, [self._function] * count, payloads, key=keys, pure=False
         )
-        self._first: dict[int, Any] = dict(enumerate(first))
-        self._values: dict[str, Any] = {}
+        self._first = [None] * len(jobs)
+        for future, indices in zip(futures, slices, strict=True):
+            batch = _Batch(future, indices)
+            self._running[future.key] = batch
+            for position, index in enumerate(indices):
+                self._first[index] = _Slot(batch, position)
+            future.add_done_callback(self._finished.put)
 
-    def _key(self, index: int, attempt: int) -> str:
-        return f"qdframe-job-{self._batch}-{index}-{attempt}"
-
-    def submit(self, index: int, attempt: int) -> Any:
-        future = self._first.pop(index, None) if attempt == 0 else None
-        if future is None:
-            key = self._key(index, attempt)
-            future = self._client.submit(
-                _transport.call, self._function, self._jobs[index], key=key, pure=False
-            )
+    def submit(self, index: int, attempt: int) -> _Slot:
+        slot = self._first[index] if attempt == 0 else None
+        if slot is not None:
+            self._first[index] = None
+            return slot
+        key = f"qdframe-job-{self._batch}-{index}-{attempt}"
+        future = self._client.submit(
+            _transport.call_batch,
+            self._function,
+            _transport.dumps([self._jobs[index]]),
+            key=key,
+            pure=False,
+        )
+        batch = _Batch(future, [index])
+        self._running[future.key] = batch
         future.add_done_callback(self._finished.put)
-        return future
+        return _Slot(batch, 0)
 
-    def wait(self, futures: Collection[Any], timeout: float | None) -> list[Any]:
-        wanted = set(futures)
+    def wait(self, futures: Collection[_Slot], timeout: float | None) -> list[_Slot]:
+        done = [slot for slot in futures if slot.batch.settled]
+        if done:
+            return done
         try:
             first = self._finished.get(timeout=timeout)
         except queue.Empty:
             return []
-        done = [first]
+        finished = [first]
         while True:
             try:
-                done.append(self._finished.get_nowait())
+                finished.append(self._finished.get_nowait())
             except queue.Empty:
                 break
-        done = [f for f in done if f in wanted]
-        # One round trip for all results instead of one per future.
-        finished = [f for f in done if f.status == "finished"]
-        if finished:
+        self._settle(finished)
+        return [slot for slot in futures if slot.batch.settled]
+
+    def _settle(self, futures: list[Any]) -> None:
+        batches = [(f, self._running.pop(f.key)) for f in futures if f.key in self._running]
+        ok = [(f, b) for f, b in batches if f.status == "finished"]
+        values = None
+        if ok:
+            # One round trip for all results instead of one per task.
             try:
-                values = self._client.gather(finished, errors="raise")
+                values = self._client.gather([f for f, _ in ok], errors="raise")
             except Exception:  # lost between finishing and gathering: ask one by one
                 values = None
-            if values is not None:
-                self._values.update(zip((f.key for f in finished), values, strict=True))
-        return done
+        if values is not None:
+            for (_, batch), data in zip(ok, values, strict=True):
+                batch.settle(data, None)
+        for future, batch in batches:
+            if not batch.settled:
+                data, error = future_outcome(future)
+                batch.settle(data, error)
 
-    def outcome(self, future: Any) -> tuple[Any, BaseException | None]:
-        if future.key in self._values:
-            return _transport.loads(self._values.pop(future.key)), None
-        data, error = future_outcome(future)
-        return (None, error) if error is not None else (_transport.loads(data), None)
+    def outcome(self, future: _Slot) -> tuple[Any, BaseException | None]:
+        return future.outcome()
 
     def cancel_unsubmitted(self) -> None:
-        """Cancel first attempts that were never handed out (the batch failed early)."""
-        for future in self._first.values():
-            future.cancel()
-        self._first.clear()
+        """Cancel the tasks still running (the batch failed early) and release the function."""
+        for batch in self._running.values():
+            if batch.future is not None:
+                batch.future.cancel()
+        self._running.clear()
+        self._first = []
+        self._function = None
 
     def is_lost_worker(self, error: BaseException) -> bool:
         from distributed import KilledWorker
 
         return isinstance(error, KilledWorker | CancelledError)
+
+
+def _cluster_threads(client: Any) -> int:
+    """Worker threads the cluster has now (at least 1: workers may still be joining)."""
+    try:
+        threads = sum(int(n) for n in client.nthreads().values())
+    except Exception:  # scheduler unreachable right now: map() will say so
+        threads = 0
+    return max(threads, 1)
