@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import qdframe
 from qdframe.plugin import Registrar, lazy_factory
-from qdframe_allocators.hypergraph import kahypar_available
 
 __all__ = ["qdframe_register_allocators"]
+
+
+def _kahypar_imports() -> bool:
+    # The check of qdframe_allocators.hypergraph.kahypar_available, without
+    # importing that module (and numpy) just to register the allocators.
+    try:
+        import kahypar  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @qdframe.hookimpl
@@ -67,7 +76,7 @@ def qdframe_register_allocators(registry: Registrar) -> None:
         lazy_factory("qdframe_allocators.ensemble:EnsembleAllocator"),
         description="several allocators/seeds aggregated",
     )
-    if kahypar_available():
+    if _kahypar_imports():
         registry.add(
             "hypergraph",
             lazy_factory("qdframe_allocators.hypergraph:HypergraphAllocator"),
