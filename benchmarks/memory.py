@@ -77,9 +77,9 @@ def _child(args: argparse.Namespace) -> None:
 
     if not args.shared:
         # The behaviour before the budget was shared: every batch gets all of it.
-        import qdframe.orchestration as orchestration
+        import qdframe.stages._memory as memory
 
-        orchestration._memory_share = lambda circuit, config, workers, shots: (  # type: ignore[attr-defined]
+        memory.memory_share = lambda circuit, config, workers, shots: (  # type: ignore[assignment]
             config.memory.max_memory_bytes,
             None,
         )

@@ -60,7 +60,9 @@ def _doc_to_markdown(doc: str) -> str:
 
 def _pipeline_order(name: str) -> tuple[int, int]:
     when, stage = name.removeprefix("qdframe_").split("_", 1)
-    return hookspecs.PIPELINE_STAGES.index(stage), 0 if when == "before" else 1
+    # The generic hooks come first, then the deprecated per-stage ones.
+    position = hookspecs.PIPELINE_STAGES.index(stage) if stage != "stage" else -1
+    return position, 0 if when == "before" else 1
 
 
 def hooks_markdown() -> str:

@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from qiskit import QuantumCircuit
-
-    from qdframe.context import RunContext
-    from qdframe.orchestration import Run, _Outcome
     from qdframe.report import RunReport
-    from qdframe.system import RunResult
+    from qdframe.resources import ResourceManager
+    from qdframe.stages.result import RunResult
+    from qdframe.stages.state import RunState
 
 __all__ = ["build_metrics", "build_report", "write_run_report"]
 
@@ -26,24 +24,33 @@ __all__ = ["build_metrics", "build_report", "write_run_report"]
 _TIMELINE_LIMIT = 1500
 
 
-def build_metrics(run: Run, outcome: _Outcome, context: RunContext) -> dict[str, Any]:
-    """The run's metrics as a JSON-ready dict."""
+def build_metrics(
+    state: RunState, *, resources: ResourceManager | None = None, learner: Any = None
+) -> dict[str, Any]:
+    """The run's metrics as a JSON-ready dict.
+
+    :param state: the run state after mitigation (``wall_s`` and ``process`` set).
+    :param resources: the run's resource manager (adds ``metrics["resources"]``).
+    :param learner: the adaptive link learner (adds its advice as ``metrics["adaptive"]``).
+    """
+    context = state.context
+    wall_s = state.wall_s
     metrics: dict[str, Any] = {
         "stage_seconds": dict(context.metrics.get("stage_seconds", {})),
-        "wall_s": outcome.wall_s,
-        "shots": run.shots,
-        "throughput_shots_per_s": run.shots / outcome.wall_s if outcome.wall_s else None,
-        "backend": outcome.backend,
+        "wall_s": wall_s,
+        "shots": state.shots,
+        "throughput_shots_per_s": state.shots / wall_s if wall_s else None,
+        "backend": state.backend,
         "backend_reason": context.metrics.get("backend_reason"),
         "recoveries": list(context.metrics.get("recoveries", [])),
         "faults_injected": list(context.metrics.get("faults_injected", [])),
         "job_retries": int(context.metrics.get("job_retries", 0)),
         "optimizers": list(context.metrics.get("optimizers", [])),
-        "fallback": outcome.fallback_reason is not None,
+        "fallback": state.fallback_reason is not None,
     }
     if "estimate" in context.metrics:
         metrics["estimate"] = dict(context.metrics["estimate"])
-    execute = outcome.execute_info
+    execute = state.execute_info
     if execute:
         metrics["batches"] = execute.get("batches")
         metrics["resumed_batches"] = execute.get("resumed_batches")
@@ -53,30 +60,30 @@ def build_metrics(run: Run, outcome: _Outcome, context: RunContext) -> dict[str,
         "job_retry_rate": metrics["job_retries"] / jobs,
         "stage_failures": float(len(metrics["recoveries"])),
     }
-    if outcome.mode_result is not None:
-        metrics["cutting"] = outcome.mode_result.summary()
-    if outcome.plan is not None:
-        cost = outcome.plan.cost
+    if state.mode_result is not None:
+        metrics["cutting"] = state.mode_result.summary()
+    if state.plan is not None:
+        cost = state.plan.cost
         metrics["ebits"] = int(cost.ebits)
-        metrics["plan"] = outcome.plan.cost.summary()
-    if outcome.program is not None:
-        summary = outcome.program_summary
-        metrics["program"] = summary
-        metrics["ebits"] = int(outcome.program.ebits)
-        metrics["swaps"] = int(outcome.program.swaps)
-        metrics["classical_bytes"] = int(outcome.program.classical_bytes)
-    if outcome.schedule is not None:
-        metrics["schedule"] = outcome.schedule.summary()
-    if outcome.monitor is not None:
-        metrics["process"] = outcome.monitor.metrics()
-        if outcome.monitor.profile_text:
-            metrics["profile_top"] = outcome.monitor.profile_text
-    if run.resources is not None:
-        metrics["resources"] = run.resources.usage()
-    learner = run.system.learner
-    if learner is not None and outcome.schedule is not None:
+        metrics["plan"] = state.plan.cost.summary()
+    program = state.program
+    if program is not None:
+        metrics["program"] = program.summary()
+        metrics["ebits"] = int(program.ebits)
+        metrics["swaps"] = int(program.swaps)
+        metrics["classical_bytes"] = int(program.classical_bytes)
+    schedule = state.schedule
+    if schedule is not None:
+        metrics["schedule"] = schedule.summary()
+    if state.process:
+        metrics["process"] = dict(state.process)
+        if state.profile_text:
+            metrics["profile_top"] = state.profile_text
+    if resources is not None:
+        metrics["resources"] = resources.usage()
+    if learner is not None and schedule is not None:
         usage = {
-            tuple(link.nodes): int(link.pairs) for link in outcome.schedule.links if link.pairs
+            (link.nodes[0], link.nodes[1]): int(link.pairs) for link in schedule.links if link.pairs
         }
         advice = learner.advise(usage)
         metrics["adaptive"] = {
@@ -88,10 +95,8 @@ def build_metrics(run: Run, outcome: _Outcome, context: RunContext) -> dict[str,
     return metrics
 
 
-def build_report(
-    result: RunResult, prepared: QuantumCircuit, context: RunContext, outcome: _Outcome
-) -> RunReport:
-    """The :class:`RunReport` of a finished run."""
+def build_report(result: RunResult, state: RunState) -> RunReport:
+    """The :class:`RunReport` of a finished run (``state`` is the one analyze received)."""
     from qdframe.report import (
         CircuitSummary,
         ConfigSummary,
@@ -104,6 +109,8 @@ def build_report(
     )
     from qdframe.report.model import LinkUsage, TimelineItem
 
+    context = state.context
+    prepared = state.require_prepared()
     metrics = result.metrics
     process = metrics.get("process", {})
     report = RunReport(
@@ -120,7 +127,9 @@ def build_report(
         ),
         notes=list(context.notes),
     )
-    plan = outcome.plan
+    plan = state.plan
+    program = state.program
+    schedule = state.schedule
     if plan is not None:
         allocation = plan.allocation
         report.plan = PlanSummary(
@@ -129,15 +138,12 @@ def build_report(
             allocation=[int(x) for x in allocation.nodes(0).tolist()],
             ebits=int(metrics.get("ebits", plan.cost.ebits)),
             swaps=int(metrics.get("swaps", 0)),
-            classical_bits=int(outcome.program.classical_bits) if outcome.program else 0,
+            classical_bits=int(program.classical_bits) if program is not None else 0,
             migrations=len(allocation.migrations()),
             nonlocal_gates=int(plan.cost.summary().get("nonlocal_gates", 0)),
-            fidelity_estimate=(
-                outcome.schedule.fidelity_estimate if outcome.schedule is not None else None
-            ),
+            fidelity_estimate=schedule.fidelity_estimate if schedule is not None else None,
         )
-    schedule = outcome.schedule
-    if schedule is not None and outcome.program is not None:
+    if schedule is not None and program is not None:
         report.schedule = ScheduleSummary(
             makespan_us=schedule.makespan_us,
             node_utilisation={n.node: n.utilisation for n in schedule.nodes},
@@ -146,13 +152,13 @@ def build_report(
                 for u in schedule.links
                 if u.pairs
             ],
-            timeline=_timeline(outcome.program, schedule, TimelineItem),
+            timeline=_timeline(program, schedule, TimelineItem),
         )
     topology = plan.topology if plan is not None else None
     if topology is not None and schedule is not None:
         report.topology = TopologySummary.from_topology(
             topology,
-            usage={tuple(u.nodes): float(u.pairs) for u in schedule.links if u.pairs},
+            usage={(u.nodes[0], u.nodes[1]): float(u.pairs) for u in schedule.links if u.pairs},
         )
     report.execution = ExecutionSummary(
         backend=result.backend,
@@ -188,15 +194,9 @@ def _timeline(program: Any, schedule: Any, item: Any) -> list[Any]:
     return items
 
 
-def write_run_report(
-    run_dir: Path,
-    result: RunResult,
-    prepared: QuantumCircuit,
-    context: RunContext,
-    outcome: _Outcome,
-) -> Path:
+def write_run_report(run_dir: Path, result: RunResult, state: RunState) -> Path:
     """Write ``report.json`` and ``report.html`` into ``run_dir``; return the HTML path."""
     from qdframe.report import write_report
 
-    _, html = write_report(run_dir, build_report(result, prepared, context, outcome))
+    _, html = write_report(run_dir, build_report(result, state))
     return Path(html)

@@ -27,8 +27,15 @@ if TYPE_CHECKING:
     from qdframe.config import SystemConfig
     from qdframe.context import RecoveryAction, RunContext
     from qdframe.registry import Registrar
+    from qdframe.stages.state import RunState
 
-__all__ = ["PIPELINE_STAGES", "PROJECT_NAME", "hookimpl", "hookspec"]
+__all__ = [
+    "PIPELINE_STAGES",
+    "PROJECT_NAME",
+    "StageHookDeprecationWarning",
+    "hookimpl",
+    "hookspec",
+]
 
 PROJECT_NAME = "qdframe"
 
@@ -46,6 +53,20 @@ PIPELINE_STAGES: tuple[str, ...] = (
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class StageHookDeprecationWarning(DeprecationWarning):
+    """A plugin implements a per-stage hook (``qdframe_before_<stage>`` or
+    ``qdframe_after_<stage>``); implement ``qdframe_before_stage`` /
+    ``qdframe_after_stage`` instead, which receive the stage's name."""
+
+
+def _deprecated(name: str) -> StageHookDeprecationWarning:
+    when, stage = name.removeprefix("qdframe_").split("_", 1)
+    return StageHookDeprecationWarning(
+        f"{name} is deprecated; implement qdframe_{when}_stage(stage, context, state) "
+        f"and act when stage == {stage!r}"
+    )
 
 
 # --------------------------------------------------------------------------
@@ -202,14 +223,59 @@ def qdframe_configure(config: SystemConfig) -> None:
 
 # --------------------------------------------------------------------------
 # Pipeline hooks: fire around each stage of a run, in PIPELINE_STAGES order.
+# ``state`` is the frozen run state the stage receives (``before``) or
+# returns (``after``); plugins read it and may add to ``context.metrics``
+# and ``context.notes``.
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def qdframe_before_stage(stage: str, context: RunContext, state: RunState | None) -> None:
+    """Fires before every stage of a run, in ``PIPELINE_STAGES`` order.
+
+    Raising here fails the stage: the error goes through
+    ``qdframe_handle_error`` exactly like one the stage raised (this is how
+    the built-in ``faults`` plugin injects failures). Stages from allocate to
+    execute fire again on every recovery attempt.
+
+    :param stage: the stage about to run, one of ``PIPELINE_STAGES``.
+    :param context: the run's context; ``context.stage`` equals ``stage``.
+    :param state: the :class:`qdframe.stages.RunState` the stage receives
+        (read-only; ``None`` when a stage runs outside a whole run, as in the
+        Qiskit primitives).
+    :returns: nothing.
+    """
+
+
+@hookspec
+def qdframe_after_stage(stage: str, context: RunContext, state: RunState | None) -> None:
+    """Fires after every stage of a run that returned, with the state it returned.
+
+    Does not fire for a stage that raised (``qdframe_handle_error`` does).
+
+    :param stage: the stage that ran, one of ``PIPELINE_STAGES``.
+    :param context: the run's context (the stage's timing is in
+        ``context.metrics["stage_seconds"]``).
+    :param state: the :class:`qdframe.stages.RunState` the stage returned
+        (read-only; ``None`` outside a whole run).
+    :returns: nothing.
+    """
+
+
+# --------------------------------------------------------------------------
+# Deprecated per-stage hooks: still called, after the generic ones; pluggy
+# warns (StageHookDeprecationWarning) when a plugin implementing one registers.
 # ``value`` is the stage's input for ``before`` hooks and its output for
 # ``after`` hooks; plugins observe it and must not mutate it.
 # --------------------------------------------------------------------------
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_before_intake"))
 def qdframe_before_intake(context: RunContext, value: Any) -> None:
     """Fires before the intake stage loads and normalises the circuit.
+
+    *Deprecated*: implement ``qdframe_before_stage`` instead (still called,
+    after it).
 
     :param context: the run's context (config, run directory, metrics).
     :param value: the circuit as given (a ``QuantumCircuit`` or a file path).
@@ -217,9 +283,12 @@ def qdframe_before_intake(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_after_intake"))
 def qdframe_after_intake(context: RunContext, value: Any) -> None:
     """Fires after intake with the normalised ``QuantumCircuit``.
+
+    *Deprecated*: implement ``qdframe_after_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the circuit in the distribution basis.
@@ -227,9 +296,12 @@ def qdframe_after_intake(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_before_allocate"))
 def qdframe_before_allocate(context: RunContext, value: Any) -> None:
     """Fires before qubits are allocated to nodes.
+
+    *Deprecated*: implement ``qdframe_before_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the allocation problem (circuit and topology).
@@ -237,9 +309,12 @@ def qdframe_before_allocate(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_after_allocate"))
 def qdframe_after_allocate(context: RunContext, value: Any) -> None:
     """Fires after allocation with the chosen allocation.
+
+    *Deprecated*: implement ``qdframe_after_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the allocation (qubit → node, possibly per time slice).
@@ -247,9 +322,12 @@ def qdframe_after_allocate(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_before_optimize"))
 def qdframe_before_optimize(context: RunContext, value: Any) -> None:
     """Fires before the optimizer plugins run, in configured order.
+
+    *Deprecated*: implement ``qdframe_before_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the allocated circuit the optimizers will work on.
@@ -257,9 +335,12 @@ def qdframe_before_optimize(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_after_optimize"))
 def qdframe_after_optimize(context: RunContext, value: Any) -> None:
     """Fires after every optimizer has run.
+
+    *Deprecated*: implement ``qdframe_after_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the optimized allocated circuit with each optimizer's report.
@@ -267,9 +348,12 @@ def qdframe_after_optimize(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_before_lower"))
 def qdframe_before_lower(context: RunContext, value: Any) -> None:
     """Fires before non-local gates are lowered to protocols or cuts.
+
+    *Deprecated*: implement ``qdframe_before_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the optimized allocated circuit.
@@ -277,9 +361,12 @@ def qdframe_before_lower(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_after_lower"))
 def qdframe_after_lower(context: RunContext, value: Any) -> None:
     """Fires after lowering with the distributed program.
+
+    *Deprecated*: implement ``qdframe_after_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the distributed program (circuit, network operations).
@@ -287,9 +374,12 @@ def qdframe_after_lower(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_before_schedule"))
 def qdframe_before_schedule(context: RunContext, value: Any) -> None:
     """Fires before the distributed program is scheduled on the network.
+
+    *Deprecated*: implement ``qdframe_before_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the distributed program.
@@ -297,9 +387,12 @@ def qdframe_before_schedule(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_after_schedule"))
 def qdframe_after_schedule(context: RunContext, value: Any) -> None:
     """Fires after scheduling with the schedule (makespan, fidelity estimate).
+
+    *Deprecated*: implement ``qdframe_after_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the schedule.
@@ -307,9 +400,12 @@ def qdframe_after_schedule(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_before_execute"))
 def qdframe_before_execute(context: RunContext, value: Any) -> None:
     """Fires before the backend runs the distributed circuit.
+
+    *Deprecated*: implement ``qdframe_before_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the jobs about to be submitted to the executor.
@@ -317,9 +413,12 @@ def qdframe_before_execute(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_after_execute"))
 def qdframe_after_execute(context: RunContext, value: Any) -> None:
     """Fires after execution with the raw backend results.
+
+    *Deprecated*: implement ``qdframe_after_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the backend results, in submission order.
@@ -327,9 +426,12 @@ def qdframe_after_execute(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_before_mitigate"))
 def qdframe_before_mitigate(context: RunContext, value: Any) -> None:
     """Fires before error mitigation.
+
+    *Deprecated*: implement ``qdframe_before_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the raw results.
@@ -337,29 +439,38 @@ def qdframe_before_mitigate(context: RunContext, value: Any) -> None:
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_after_mitigate"))
 def qdframe_after_mitigate(context: RunContext, value: Any) -> None:
     """Fires after error mitigation with the mitigated results.
 
+    *Deprecated*: implement ``qdframe_after_stage`` instead (still called,
+    after it).
+
     :param context: the run's context.
     :param value: the mitigated results.
     :returns: nothing.
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_before_analyze"))
 def qdframe_before_analyze(context: RunContext, value: Any) -> None:
     """Fires before metrics and reports are produced.
 
+    *Deprecated*: implement ``qdframe_before_stage`` instead (still called,
+    after it).
+
     :param context: the run's context.
     :param value: the mitigated results.
     :returns: nothing.
     """
 
 
-@hookspec
+@hookspec(warn_on_impl=_deprecated("qdframe_after_analyze"))
 def qdframe_after_analyze(context: RunContext, value: Any) -> None:
     """Fires after analysis with the run's final result.
+
+    *Deprecated*: implement ``qdframe_after_stage`` instead (still called,
+    after it).
 
     :param context: the run's context.
     :param value: the result returned to the caller.

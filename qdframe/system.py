@@ -1,12 +1,13 @@
-"""``DistributedSystem``: the orchestrator behind ``qdframe run``.
+"""``DistributedSystem``: plans and runs circuits; the API behind ``qdframe run``.
 
-One run goes through the stages of :data:`qdframe.hookspecs.PIPELINE_STAGES`,
-each through :func:`qdframe.pipeline.run_stage` so its hooks fire and its
-failures reach ``qdframe_handle_error``. The recovery the handlers choose is
-carried out here: a retry waits and runs the stage again, a re-route or a
-reallocation marks the failed link or node down and plans again on what is
-left, a hardware failure falls back to running the original circuit on the
-local simulator, and anything else aborts with the original error.
+A run goes through the stages of :data:`qdframe.hookspecs.PIPELINE_STAGES`
+(:mod:`qdframe.orchestration` lists them top to bottom); each fires its hooks
+and its failures reach ``qdframe_handle_error``. The recovery the handlers
+choose is carried out by the core: a retry waits and runs the attempt again,
+a re-route or a reallocation marks the failed link or node down and plans
+again on what is left, a hardware failure falls back to running the original
+circuit on the local simulator, and anything else aborts with the original
+error; at most ``recovery.max_retries`` attempts are re-run.
 
 A system is a context manager: entering it loads the plugins, tells them the
 configuration and starts the optimization-sharing client when enabled;
@@ -16,10 +17,6 @@ they started.
 
 from __future__ import annotations
 
-import secrets
-import time
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -27,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from qdframe.config import SystemConfig
 from qdframe.pipeline import configure_plugins
 from qdframe.plugins import LoadedPlugins, load_plugins
+from qdframe.stages.result import RunResult, new_run_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
     from qdframe.planning import Plan
     from qdframe.protocols import Executor
 
-__all__ = ["DistributedSystem", "RunResult", "default_config_for"]
+__all__ = ["DistributedSystem", "RunResult", "default_config_for", "new_run_id"]
 
 
 def default_config_for(num_qubits: int) -> SystemConfig:
@@ -48,60 +46,6 @@ def default_config_for(num_qubits: int) -> SystemConfig:
     from qdframe.sizing import sized_config
 
     return sized_config(None, num_qubits)
-
-
-@dataclass
-class RunResult:
-    """What :meth:`DistributedSystem.run` returns.
-
-    :param counts: outcomes over the original circuit's classical bits (all data
-        qubits, when the circuit measured nothing), Qiskit bit order.
-    :param expectation_values: estimates of the requested observables.
-    :param plan: the plan the counts were produced with (``None`` after a
-        classical fallback before planning succeeded).
-    :param metrics: stage timings, throughput, CPU and memory, ebits, swaps,
-        classical bytes, retries and recoveries, resource usage.
-    :param verified: the verification verdict when asked for.
-    :param fallback: the original circuit ran on the local simulator because
-        the distributed run hit a hardware failure.
-    :param report_path: the HTML report, when a report directory was given.
-    """
-
-    run_id: str
-    counts: dict[str, int]
-    shots: int
-    seed: int
-    backend: str
-    expectation_values: dict[str, float] = field(default_factory=dict)
-    plan: Plan | None = None
-    program_summary: dict[str, Any] = field(default_factory=dict)
-    schedule: Any = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    verified: bool | None = None
-    verification: dict[str, Any] | None = None
-    fallback: bool = False
-    fallback_reason: str | None = None
-    mitigated: dict[str, float] | None = None
-    run_dir: Path | None = None
-    report_path: Path | None = None
-
-    def __repr__(self) -> str:
-        # Counts, plan and schedule can be large; show what identifies the run.
-        top = sorted(self.counts.items(), key=lambda kv: -kv[1])[:4]
-        counts = ", ".join(f"{k!r}: {n}" for k, n in top)
-        more = f", +{len(self.counts) - len(top)} more" if len(self.counts) > len(top) else ""
-        verified = "" if self.verified is None else f", verified={self.verified}"
-        return (
-            f"RunResult({self.run_id!r}, backend={self.backend!r}, shots={self.shots}, "
-            f"seed={self.seed}{verified}, counts={{{counts}{more}}})"
-        )
-
-    __str__ = __repr__
-
-    @property
-    def stage_seconds(self) -> dict[str, float]:
-        seconds: dict[str, float] = self.metrics.get("stage_seconds", {})
-        return seconds
 
 
 class DistributedSystem:
@@ -219,7 +163,7 @@ class DistributedSystem:
     def run(
         self,
         circuit: QuantumCircuit | str | Path,
-        shots: int = 1024,
+        shots: int | None = None,
         seed: int | None = None,
         observables: Mapping[str, Any] | None = None,
         verify: bool = False,
@@ -233,15 +177,20 @@ class DistributedSystem:
     ) -> RunResult:
         """Run ``circuit`` distributed over the network.
 
-        :param shots: measurement shots, 1 to :data:`qdframe.execution.MAX_SHOTS`.
+        :param shots: measurement shots, 1 to :data:`qdframe.execution.MAX_SHOTS`
+            (1024 when omitted; a resumed run keeps its own).
         :param seed: makes the run reproducible (plan, batches and sampling);
-            an integer from 0 to :data:`qdframe.execution.MAX_SEED`.
+            an integer from 0 to :data:`qdframe.execution.MAX_SEED` (random
+            when omitted; a resumed run keeps its own).
         :param observables: name → Pauli string or ``SparsePauliOp`` over the
             circuit's qubits; estimated from the counts.
         :param verify: check that the distributed circuit equals the original.
         :param noise: a noise model for the backend (enables mitigation).
         :param report_dir: the run directory for checkpoints and the report.
-        :param resume: continue the run in ``report_dir`` (its manifest wins).
+        :param resume: continue the run in ``report_dir``: its circuit, shots,
+            seed and observables come from the directory; giving a different
+            ``shots``, ``seed`` or ``observables`` is refused
+            (:class:`qdframe.errors.ConfigError` naming both values).
         :param progress: ``progress(done, total)`` over shot batches.
         :param backend: run on this registered backend (``"auto"``: the HAL
             chooses) instead of the configured one.
@@ -249,40 +198,41 @@ class DistributedSystem:
             when its estimate, made after lowering and before any shot runs, is
             longer; ``result.metrics["estimate"]`` holds the estimate either way.
         """
+        from qdframe import orchestration
         from qdframe.execution import check_seed, check_shots
-        from qdframe.orchestration import Run
+        from qdframe.stages import RunRequest
 
-        check_shots(shots)
+        if shots is not None:
+            check_shots(shots)
         if seed is not None:
             check_seed(seed)
         plugins = self._require_plugins()
-        run = Run(
-            system=self,
-            plugins=plugins,
-            circuit=circuit,
+        request = RunRequest(
+            source=circuit,
             shots=shots,
-            seed=seed if seed is not None else secrets.randbelow(2**31),
+            seed=seed,
             observables=dict(observables or {}),
             verify=verify,
             noise=noise,
             report_dir=Path(report_dir) if report_dir is not None else None,
             resume=resume,
             progress=progress,
-            max_seconds=max_seconds,
             backend=backend,
+            max_seconds=max_seconds,
         )
-        return run.execute()
+        return orchestration.run(
+            request,
+            config=self.config,
+            config_for=self.config_for,
+            plugins=plugins,
+            executor=self.executor(),
+            learner=self._learner,
+        )
 
-    # used by the orchestration module
     @property
     def learner(self) -> Any:
+        """The adaptive link learner (link weights learned from observed runs)."""
         return self._learner
-
-
-def new_run_id(name: str) -> str:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or "circuit"
-    return f"{stamp}-{safe}-{uuid.uuid4().hex[:6]}"
 
 
 def _start_network_client(config: SystemConfig, plugins: LoadedPlugins) -> Any:

@@ -25,7 +25,7 @@ def _signature(name: str) -> str:
 
 
 def test_hooks_exist():
-    assert len(HOOKS) == 10 + 1 + 16 + 1 + 1
+    assert len(HOOKS) == 10 + 1 + 2 + 16 + 1 + 1
 
 
 @pytest.mark.parametrize("name", HOOKS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from qiskit import QuantumCircuit
 
-import qdframe.orchestration as orchestration
+import qdframe.stages._memory as memory
 from qdframe.config import SystemConfig
 from qdframe.execution import BatchJob, plan_batches, run_batches
 from qdframe.plugins import load_plugins
@@ -15,7 +15,7 @@ MIB = 1024**2
 
 @pytest.fixture(autouse=True)
 def _plenty_of_host_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(orchestration, "_host_available_memory", lambda: None)
+    monkeypatch.setattr(memory, "host_available_memory", lambda: None)
 
 
 def _config(budget: int) -> SystemConfig:
@@ -23,16 +23,14 @@ def _config(budget: int) -> SystemConfig:
 
 
 def _share(qubits: int, budget: int, workers: int) -> tuple[int, int | None]:
-    return orchestration._memory_share(
-        QuantumCircuit(qubits, qubits), _config(budget), workers, 100
-    )
+    return memory.memory_share(QuantumCircuit(qubits, qubits), _config(budget), workers, 100)
 
 
 def test_small_states_share_the_budget_among_all_workers() -> None:
     budget = 200_000_000
     share, concurrency = _share(19, budget, 4)
     assert concurrency is None  # all four run at once
-    assert 4 * (share + orchestration._JOB_RESERVE_BYTES) <= budget
+    assert 4 * (share + memory.JOB_RESERVE_BYTES) <= budget
     assert share > 2 * 16 * 2**19  # still room for the state and its buffers
 
 
@@ -44,7 +42,7 @@ def test_large_states_run_fewer_at_once_each_with_a_larger_share() -> None:
     assert share == budget
     share, concurrency = _share(23, budget, 4)
     assert concurrency == 3
-    assert 3 * (share + orchestration._JOB_RESERVE_BYTES) <= budget
+    assert 3 * (share + memory.JOB_RESERVE_BYTES) <= budget
 
 
 def test_one_worker_gets_the_whole_budget() -> None:
@@ -53,7 +51,7 @@ def test_one_worker_gets_the_whole_budget() -> None:
 
 
 def test_the_host_bounds_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(orchestration, "_host_available_memory", lambda: 100 * MIB)
+    monkeypatch.setattr(memory, "host_available_memory", lambda: 100 * MIB)
     share, _ = _share(5, 10**12, 1)
     assert share == int(100 * MIB * 0.8)
 

@@ -8,40 +8,51 @@ import qdframe
 from qdframe.config import SystemConfig
 from qdframe.context import RecoveryAction, RecoveryKind, RunContext
 from qdframe.errors import CommunicationError
-from qdframe.hookspecs import PIPELINE_STAGES
+from qdframe.hookspecs import PIPELINE_STAGES, StageHookDeprecationWarning
 from qdframe.pipeline import StageFailed, configure_plugins, run_stage
 from qdframe.plugins import load_plugins
 
 
 class Recorder:
-    """A plugin that records every pipeline hook call."""
+    """A plugin that records every generic pipeline hook call."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, object]] = []
+        self.calls: list[tuple[str, str, object]] = []
         self.configured: list[SystemConfig] = []
 
     @qdframe.hookimpl
     def qdframe_configure(self, config):
         self.configured.append(config)
 
+    @qdframe.hookimpl
+    def qdframe_before_stage(self, stage, context, state):
+        assert context.stage == stage
+        self.calls.append(("before", stage, state))
 
-def _add_stage_hooks(recorder: Recorder) -> None:
-    # Hook implementations must be attributes of the plugin object; generate
-    # one pair per stage so the test covers every stage name.
-    for stage in PIPELINE_STAGES:
-        for when in ("before", "after"):
-            name = f"qdframe_{when}_{stage}"
+    @qdframe.hookimpl
+    def qdframe_after_stage(self, stage, context, state):
+        self.calls.append(("after", stage, state))
 
-            def impl(context, value, _name=name):
-                recorder.calls.append((_name, value))
 
-            setattr(recorder, name, qdframe.hookimpl(impl))
+class LegacyRecorder:
+    """A plugin implementing the deprecated per-stage hooks, one pair per stage."""
+
+    def __init__(self, calls: list[tuple[str, object]]) -> None:
+        # Hook implementations must be attributes of the plugin object;
+        # generate one pair per stage so the test covers every stage name.
+        for stage in PIPELINE_STAGES:
+            for when in ("before", "after"):
+                name = f"qdframe_{when}_{stage}"
+
+                def impl(context, value, _name=name):
+                    calls.append((_name, value))
+
+                setattr(self, name, qdframe.hookimpl(impl))
 
 
 @pytest.fixture
 def recorder_plugins():
     recorder = Recorder()
-    _add_stage_hooks(recorder)
     loaded = load_plugins(autoload=False, plugins=[("recorder", recorder)])
     return recorder, loaded
 
@@ -58,10 +69,47 @@ def test_every_stage_fires_before_and_after_in_order(recorder_plugins):
         value = run_stage(loaded, context, stage, lambda v: v + 1, value)
     assert value == 1 + len(PIPELINE_STAGES)
     expected = []
-    for index, stage in enumerate(PIPELINE_STAGES):
-        expected += [(f"qdframe_before_{stage}", 1 + index), (f"qdframe_after_{stage}", 2 + index)]
+    for stage in PIPELINE_STAGES:
+        # Outside a whole run there is no run state.
+        expected += [("before", stage, None), ("after", stage, None)]
     assert recorder.calls == expected
     assert set(context.metrics["stage_seconds"]) == set(PIPELINE_STAGES)
+
+
+def test_per_stage_hooks_warn_when_registered_and_still_fire_after_the_generic_ones():
+    legacy_calls: list[tuple[str, object]] = []
+    recorder = Recorder()
+    with pytest.warns(StageHookDeprecationWarning) as warned:
+        loaded = load_plugins(
+            autoload=False,
+            plugins=[("legacy", LegacyRecorder(legacy_calls)), ("recorder", recorder)],
+        )
+    assert loaded.failures == []
+    messages = {str(w.message) for w in warned}
+    assert len(messages) == 2 * len(PIPELINE_STAGES)
+    assert any(
+        "qdframe_after_lower is deprecated" in m and "qdframe_after_stage" in m for m in messages
+    )
+    context = _context()
+    value = 1
+    for stage in PIPELINE_STAGES:
+        value = run_stage(loaded, context, stage, lambda v: v * 2, value)
+    expected = []
+    for index, stage in enumerate(PIPELINE_STAGES):
+        expected += [
+            (f"qdframe_before_{stage}", 2**index),
+            (f"qdframe_after_{stage}", 2 ** (index + 1)),
+        ]
+    assert legacy_calls == expected
+    assert [c[:2] for c in recorder.calls[:2]] == [("before", "intake"), ("after", "intake")]
+
+
+def test_generic_hooks_raise_no_deprecation_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_plugins(autoload=False, plugins=[("recorder", Recorder())])
 
 
 def test_qdframe_configure_receives_the_config(recorder_plugins):
@@ -119,4 +167,4 @@ def test_unhandled_error_aborts_and_after_hook_does_not_fire(recorder_plugins):
         run_stage(loaded, _context(), "schedule", _fail(RuntimeError("boom")), 7)
     assert info.value.action.kind is RecoveryKind.ABORT
     assert "RuntimeError" in info.value.action.reason
-    assert recorder.calls == [("qdframe_before_schedule", 7)]
+    assert recorder.calls == [("before", "schedule", None)]

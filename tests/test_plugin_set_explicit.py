@@ -40,8 +40,8 @@ fired = []
 
 
 @qdframe.hookimpl
-def qdframe_before_execute(context, value):
-    if not fired:
+def qdframe_before_stage(stage, context):
+    if stage == "execute" and not fired:
         fired.append(context.run_id)
         raise TimeoutError("link controller did not answer")
 """

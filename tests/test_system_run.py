@@ -9,7 +9,7 @@ from qiskit import QuantumCircuit
 
 import qdframe as qd
 from qdframe.errors import CapacityError, ConfigError
-from qdframe.hookspecs import PIPELINE_STAGES
+from qdframe.hookspecs import PIPELINE_STAGES, StageHookDeprecationWarning
 
 
 def ghz(n: int) -> QuantumCircuit:
@@ -83,9 +83,43 @@ def test_same_seed_same_counts():
     assert first.counts == second.counts
 
 
-def test_every_stage_hook_fires_in_order():
-    recorder = _recorder()
+class StateRecorder:
+    def __init__(self):
+        self.seen = []
+
+    @qd.hookimpl
+    def qdframe_before_stage(self, stage, state):
+        self.seen.append(("before", stage, state))
+
+    @qd.hookimpl
+    def qdframe_after_stage(self, stage, state):
+        self.seen.append(("after", stage, state))
+
+
+def test_every_stage_hook_fires_in_order_with_the_run_state():
+    import dataclasses
+
+    recorder = StateRecorder()
     loaded = qd.load_plugins(plugins=[("recorder", recorder)])
+    with qd.DistributedSystem(ring(), plugins=loaded) as system:
+        result = system.run(ghz(4), shots=50, seed=1)
+    expected = [(w, s) for s in PIPELINE_STAGES for w in ("before", "after")]
+    assert [(w, s) for w, s, _ in recorder.seen] == expected
+    states = {(w, s): state for w, s, state in recorder.seen}
+    # Each stage returns a new state and leaves the one it got as it was.
+    assert states[("before", "allocate")].plan is None
+    assert states[("after", "allocate")].plan is result.plan
+    assert states[("after", "lower")].program is not None
+    assert states[("before", "lower")].program is None
+    assert states[("after", "analyze")].result is result
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        states[("after", "execute")].counts = {}
+
+
+def test_deprecated_per_stage_hooks_still_fire_in_order():
+    recorder = _recorder()
+    with pytest.warns(StageHookDeprecationWarning):
+        loaded = qd.load_plugins(plugins=[("recorder", recorder)])
     with qd.DistributedSystem(ring(), plugins=loaded) as system:
         system.run(ghz(4), shots=50, seed=1)
     expected = [f"qdframe_{w}_{s}" for s in PIPELINE_STAGES for w in ("before", "after")]

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from qdframe.hookspecs import PIPELINE_STAGES, hookimpl
+from qdframe.hookspecs import hookimpl
 
 __all__ = ["RunDisplay", "interruptible"]
 
@@ -45,41 +45,8 @@ class _StageHooks:
         self._display = display
 
     @hookimpl
-    def qdframe_before_intake(self, context: Any, value: Any) -> None:
-        self._display.stage("intake", context)
-
-    @hookimpl
-    def qdframe_before_allocate(self, context: Any, value: Any) -> None:
-        self._display.stage("allocate", context)
-
-    @hookimpl
-    def qdframe_before_optimize(self, context: Any, value: Any) -> None:
-        self._display.stage("optimize", context)
-
-    @hookimpl
-    def qdframe_before_lower(self, context: Any, value: Any) -> None:
-        self._display.stage("lower", context)
-
-    @hookimpl
-    def qdframe_before_schedule(self, context: Any, value: Any) -> None:
-        self._display.stage("schedule", context)
-
-    @hookimpl
-    def qdframe_before_execute(self, context: Any, value: Any) -> None:
-        self._display.stage("execute", context)
-
-    @hookimpl
-    def qdframe_before_mitigate(self, context: Any, value: Any) -> None:
-        self._display.stage("mitigate", context)
-
-    @hookimpl
-    def qdframe_before_analyze(self, context: Any, value: Any) -> None:
-        self._display.stage("analyze", context)
-
-
-assert {n.removeprefix("qdframe_before_") for n in dir(_StageHooks) if "before" in n} == set(
-    PIPELINE_STAGES
-)
+    def qdframe_before_stage(self, stage: str, context: Any) -> None:
+        self._display.stage(stage, context)
 
 
 class RunDisplay:

@@ -127,7 +127,11 @@ _ALLOCATOR = typer.Option(None, "--allocator", help="Allocator name, or auto.")
 _MODE = typer.Option(None, "--mode", help="Communication mode: quantum, classical or hybrid.")
 _BACKEND = typer.Option(None, "--backend", help="Backend name, or auto (the HAL chooses).")
 _EXECUTOR = typer.Option(None, "--executor", help="Executor name (local, dask).")
-_SHOTS = typer.Option(1024, "--shots", help="Measurement shots (1 to 10^9).")
+_SHOTS = typer.Option(
+    None,
+    "--shots",
+    help="Measurement shots (1 to 10^9; default 1024). A resumed run keeps its own.",
+)
 _SEED = typer.Option(None, "--seed", help="Seed for a reproducible run.")
 _VERIFY = typer.Option(False, "--verify", help="Check the distributed circuit equals the original.")
 _REPORT = typer.Option(
@@ -158,7 +162,7 @@ def run_command(
     mode: str | None = _MODE,
     backend: str | None = _BACKEND,
     executor: str | None = _EXECUTOR,
-    shots: int = _SHOTS,
+    shots: int | None = _SHOTS,
     seed: int | None = _SEED,
     verify: bool = _VERIFY,
     report: Path | None = _REPORT,
