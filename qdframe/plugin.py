@@ -51,8 +51,9 @@ if TYPE_CHECKING:
     )
     from qdframe.context import RecoveryAction, RecoveryKind, RunContext
     from qdframe.cost import CostReport, ebit_count, evaluate
-    from qdframe.distribute import DistributedProgram, HybridWeights, choose_cuts, lower
+    from qdframe.distribute import DistributedProgram, HybridWeights, choose_cuts
     from qdframe.distribute.exact import simulate_histories
+    from qdframe.distribute.lower import lower
     from qdframe.distribute.plan import PlanLike, matching_circuit
     from qdframe.distribute.routing import RouteTable
     from qdframe.errors import (
@@ -228,9 +229,8 @@ _SOURCES: dict[str, str] = {
     ),
     **dict.fromkeys(("RecoveryAction", "RecoveryKind", "RunContext"), "qdframe.context"),
     **dict.fromkeys(("CostReport", "ebit_count", "evaluate"), "qdframe.cost"),
-    **dict.fromkeys(
-        ("DistributedProgram", "HybridWeights", "choose_cuts", "lower"), "qdframe.distribute"
-    ),
+    **dict.fromkeys(("DistributedProgram", "HybridWeights", "choose_cuts"), "qdframe.distribute"),
+    "lower": "qdframe.distribute.lower",
     "simulate_histories": "qdframe.distribute.exact",
     **dict.fromkeys(("PlanLike", "matching_circuit"), "qdframe.distribute.plan"),
     "RouteTable": "qdframe.distribute.routing",
