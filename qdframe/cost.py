@@ -1,30 +1,53 @@
 """The ebit cost of an allocation: cat-entanglement bursts, teleportation, swapping.
 
-Counting rules (the same as pytket-dqc's ``Distribution.cost()`` on an
-all-to-all network, so numbers compare):
+Counting rules:
 
 * A **segment** of qubit ``q`` is a maximal run of its gates between two
   gates that act non-diagonally on ``q`` (a ``u`` with ``theta != 0``), or a
   teleportation of ``q``. Controlled-phase gates are diagonal, so they never
   end a segment; gates on other qubits never do either.
 * A two-qubit gate between ``q`` on node ``A`` and ``r`` on node ``B != A``
-  is *remote*. It is carried out by a **burst**: either ``q`` is
-  cat-entangled into ``B`` for one of its segments, or ``r`` into ``A``. One
-  burst serves every remote gate of that segment with partners on that node,
-  so a burst costs one ebit (``h`` ebits when ``A`` and ``B`` are ``h`` hops
-  apart: ``h`` raw pairs joined by ``h - 1`` entanglement swaps).
+  is *remote*. It runs on a node that holds a cat-entangled copy of every
+  one of its qubits that does not live there. One copy of a segment on a
+  node (a **burst**) serves every gate of that segment run on that node.
 * Each teleported qubit costs one ebit (``h`` over ``h`` hops).
 
-Choosing which side of every remote gate opens a burst is a minimum vertex
-cover in a bipartite graph: a vertex per possible burst ``(qubit, segment,
-remote node)``, an edge per remote gate joining its two possible bursts. Each
-edge joins a burst homed on ``A`` aimed at ``B`` to one homed on ``B`` aimed
-at ``A``, so the graph splits by node pair, every burst of a component costs
-the same ``hops(A, B)``, and König's theorem gives the exact optimum from a
-maximum matching. :func:`evaluate` does this in ``O(m log m)`` for ``m`` gates
-and returns a per-burst record (qubit, home, remote node, gate rows,
-circuit instructions) that the lowering consumes: the number of EPR pairs it
-emits equals :attr:`CostReport.ebits`.
+Two cover models say which copies exist (``cover=``):
+
+``"pairwise"``
+    Every remote gate runs on ``A`` or ``B``, and a burst is one copy made
+    straight from the home qubit: ``h`` ebits when the nodes are ``h`` hops
+    apart (``h`` raw pairs joined by ``h - 1`` entanglement swaps). Choosing
+    the sides is a minimum vertex cover in a bipartite graph - a vertex per
+    possible burst ``(qubit, segment, remote node)``, an edge per remote
+    gate - which splits by node pair; every burst of a component costs the
+    same ``hops(A, B)``, so König's theorem gives the exact optimum from a
+    maximum matching in ``O(m log m)`` for ``m`` gates.
+``"tree"``
+    Copies of a segment form a tree over the network rooted at its home:
+    each copy is made from the home qubit or from another copy on a
+    neighbouring node (one ebit each), so a segment fanned out to several
+    nodes costs its tree's edges; and a gate may run *detached* on a third
+    node holding copies of both its qubits. The cover is chosen by the
+    integer program of :mod:`qdframe.cover` under a work limit, never worse
+    than the pairwise one (which is kept when the search finds nothing
+    better); :attr:`CostReport.cover_status` says whether it was proved
+    optimal.
+``"auto"``
+    ``"tree"`` where it applies - at most :data:`AUTO_MAX_NODES` nodes, at
+    most :data:`AUTO_MAX_REMOTE_GATES` remote gates, and at least two
+    communication qubits on every node (a copy made from a copy, and a
+    detached gate, hold two on one node) - else ``"pairwise"``.
+
+On an all-to-all network the pairwise count equals pytket-dqc's
+``Distribution.cost()`` for hyperedges whose gates sit on the home node of
+one of their qubits and are not embedded; the tree model adds its Steiner
+trees (restricted to shortest-path trees, see :mod:`qdframe.cover`) and
+detached gates. Neither model embeds across non-diagonal gates.
+
+:func:`evaluate` returns a per-burst record (qubit, home, node the copy is
+made from, remote node, gate rows, circuit instructions) that the lowering
+consumes: the number of EPR pairs it emits equals :attr:`CostReport.ebits`.
 
 Classical bits: two per burst (the cat-entangling and cat-disentangling
 measurements), two per teleportation and two per entanglement swap.
@@ -34,7 +57,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +66,9 @@ import numpy.typing as npt
 from qdframe.allocation import Allocation, AllocationProblem, Migrations
 
 __all__ = [
+    "AUTO_MAX_NODES",
+    "AUTO_MAX_REMOTE_GATES",
+    "COVERS",
     "BurstRecord",
     "Bursts",
     "CostReport",
@@ -53,6 +79,13 @@ __all__ = [
 
 IntArray = npt.NDArray[np.int64]
 
+#: The cover models :func:`evaluate` accepts.
+COVERS = ("auto", "pairwise", "tree")
+#: ``cover="auto"`` uses the tree model on networks of at most this many nodes ...
+AUTO_MAX_NODES = 16
+#: ... and circuits with at most this many remote gates (under the pairwise cover).
+AUTO_MAX_REMOTE_GATES = 6000
+
 
 @dataclass(frozen=True)
 class BurstRecord:
@@ -61,6 +94,10 @@ class BurstRecord:
     ``gates`` are the gate rows (of the problem's :class:`GateArray`) it serves,
     ascending; ``instructions`` the matching instruction indices in the
     normalised circuit. It consumes ``hops`` ebits and ``hops - 1`` swaps.
+    The copy is made on ``source``: the home qubit itself when ``parent`` is
+    -1, else the copy of burst ``parent`` (tree cover). ``seconds[i]`` is
+    the burst whose copy is the other operand of ``gates[i]`` when that gate
+    is detached (runs away from both its qubits' homes), else -1.
     """
 
     qubit: int
@@ -69,11 +106,22 @@ class BurstRecord:
     hops: int
     gates: tuple[int, ...]
     instructions: tuple[int, ...]
+    source: int = -1
+    parent: int = -1
+    seconds: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Bursts:
-    """All bursts, as parallel arrays (``gate_ptr`` indexes ``gate_rows``)."""
+    """All bursts, as parallel arrays (``gate_ptr`` indexes ``gate_rows``).
+
+    Tree covers also give ``parent`` (the burst whose copy this one is made
+    from, -1 for the home qubit), ``source`` (the node it is made on) and
+    ``gate_second`` (aligned with ``gate_rows``: the burst holding the other
+    operand of a detached gate, else -1); pairwise covers leave them ``None``
+    (read them through :attr:`parents`, :attr:`sources`, :attr:`seconds`).
+    Parents come before their children.
+    """
 
     qubit: IntArray
     home: IntArray
@@ -82,9 +130,46 @@ class Bursts:
     gate_ptr: IntArray
     gate_rows: IntArray
     instructions: IntArray
+    parent: IntArray | None = None
+    source: IntArray | None = None
+    gate_second: IntArray | None = None
 
     def __len__(self) -> int:
         return len(self.qubit)
+
+    @property
+    def parents(self) -> IntArray:
+        return self.parent if self.parent is not None else np.full(len(self), -1, np.int64)
+
+    @property
+    def sources(self) -> IntArray:
+        return self.source if self.source is not None else self.home
+
+    @property
+    def seconds(self) -> IntArray:
+        if self.gate_second is not None:
+            return self.gate_second
+        return np.full(len(self.gate_rows), -1, np.int64)
+
+    @property
+    def is_tree(self) -> bool:
+        """Whether any burst is made from a copy or serves a detached gate."""
+        return bool(
+            (self.parent is not None and (self.parent >= 0).any())
+            or (self.gate_second is not None and (self.gate_second >= 0).any())
+        )
+
+    def independent(self) -> npt.NDArray[np.bool_]:
+        """Bursts that no other burst depends on and that depend on none
+        (what hybrid mode may replace by cutting)."""
+        free = self.parents < 0
+        parent = self.parents
+        free[parent[parent >= 0]] = False
+        second = self.seconds
+        owner = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.gate_ptr))
+        free[second[second >= 0]] = False
+        free[owner[second >= 0]] = False
+        return free
 
     def __getitem__(self, i: int) -> BurstRecord:
         lo, hi = int(self.gate_ptr[i]), int(self.gate_ptr[i + 1])
@@ -95,6 +180,9 @@ class Bursts:
             hops=int(self.hops[i]),
             gates=tuple(int(g) for g in self.gate_rows[lo:hi]),
             instructions=tuple(int(g) for g in self.instructions[lo:hi]),
+            source=int(self.sources[i]),
+            parent=int(self.parents[i]),
+            seconds=tuple(int(g) for g in self.seconds[lo:hi]),
         )
 
     def __iter__(self) -> Iterator[BurstRecord]:
@@ -119,7 +207,16 @@ class CostReport:
     ``ebits == cat_ebits + teleport_ebits``; on an all-to-all network
     ``cat_ebits`` is the number of bursts and ``teleport_ebits`` the number of
     teleportations. ``gate_side[i]`` says, for the ``i``-th two-qubit gate
-    row, which of its qubits is cat-entangled (0 or 1; -1 when local).
+    row, which of its qubits is cat-entangled (0 or 1; -1 when local or
+    detached). ``cover`` is the model used (``"pairwise"`` or ``"tree"``);
+    ``cover_status`` is ``"optimal"`` when the integer program proved the
+    cover optimal for this placement, ``"node_limit"`` / ``"time_limit"``
+    when its search stopped (``cover_bound`` is then the proved lower bound
+    on the tree cover's ebits), and ``"koenig"`` for the pairwise model
+    alone (exact within that model). ``pairwise_ebits`` and ``tree_ebits``
+    are the bursts' ebits under each model (``tree_ebits`` is ``None`` where
+    the tree cover was not searched), before any limit on communication
+    qubits.
     """
 
     ebits: int
@@ -135,6 +232,12 @@ class CostReport:
     bursts: Bursts | None
     teleportations: Teleportations | None
     gate_side: npt.NDArray[np.int8] | None
+    cover: str = "pairwise"
+    cover_status: str = "koenig"
+    cover_bound: float | None = None
+    detached_gates: int = 0
+    pairwise_ebits: int | None = None
+    tree_ebits: int | None = None
 
     def summary(self) -> dict[str, Any]:
         """The scalar figures, JSON-ready."""
@@ -149,22 +252,48 @@ class CostReport:
             "classical_bits": self.classical_bits,
             "two_qubit_gates": self.two_qubit_gates,
             "remote_gates": self.remote_gates,
+            "cover": self.cover,
+            "cover_status": self.cover_status,
+            "detached_gates": self.detached_gates,
         }
 
 
-def ebit_count(problem: AllocationProblem, allocation: Allocation) -> int:
-    """Total ebits only (no records): the figure allocators minimise."""
-    return evaluate(problem, allocation, records=False).ebits
+def ebit_count(
+    problem: AllocationProblem, allocation: Allocation, *, cover: str = "pairwise"
+) -> int:
+    """Total ebits only (no records): the figure allocators minimise.
+
+    Pairwise by default: it is fast, exact within its model and an upper
+    bound on the tree cover's figure for the same allocation.
+    """
+    return evaluate(problem, allocation, records=False, cover=cover).ebits
 
 
 def evaluate(
-    problem: AllocationProblem, allocation: Allocation, *, records: bool = True, check: bool = True
+    problem: AllocationProblem,
+    allocation: Allocation,
+    *,
+    records: bool = True,
+    check: bool = True,
+    cover: str = "auto",
+    node_limit: int | None = None,
+    time_limit_s: float | None = None,
 ) -> CostReport:
     """Count ebits, swaps and classical bits of ``allocation`` for ``problem``.
 
     :param records: also return per-burst and per-teleport records.
     :param check: verify capacities first (raises ``ResourceError``).
+    :param cover: ``"auto"``, ``"pairwise"`` or ``"tree"`` (module docstring).
+    :param node_limit: branch-and-bound nodes for the tree cover's search
+        (:data:`qdframe.cover.DEFAULT_NODE_LIMIT` by default).
+    :param time_limit_s: its wall-clock safety net
+        (:data:`qdframe.cover.DEFAULT_TIME_LIMIT_S` by default).
+    :raises ConfigError: ``cover`` is not one of :data:`COVERS`.
     """
+    if cover not in COVERS:
+        from qdframe.errors import ConfigError
+
+        raise ConfigError(f"cover must be one of {', '.join(COVERS)}; got {cover!r}")
     if check:
         allocation.check(problem)
     gates = problem.gates
@@ -195,42 +324,161 @@ def evaluate(
     burst_target = burst_remote[first]
     burst_hops = topology.hops(burst_home, burst_target).astype(np.int64)
     tele_hops = topology.hops(moves.source, moves.target).astype(np.int64)
+    pairwise_ebits = int(burst_hops.sum())
 
-    cat_ebits = int(burst_hops.sum())
-    teleport_ebits = int(tele_hops.sum())
-    swaps = int(np.maximum(burst_hops - 1, 0).sum() + np.maximum(tele_hops - 1, 0).sum())
-    max_hops = int(max(burst_hops.max(initial=0), tele_hops.max(initial=0)))
-    report_bursts: Bursts | None = None
-    teleportations: Teleportations | None = None
-    gate_side: npt.NDArray[np.int8] | None = None
-    if records:
-        report_bursts = _burst_records(
-            problem,
-            rows[remote],
-            inverse.reshape(-1),
-            first,
-            burst_qubit,
-            burst_home,
-            burst_target,
-            burst_hops,
+    found = None
+    status, bound, tree_ebits = "koenig", None, None
+    if _use_tree(cover, topology, len(remote)):
+        from qdframe.cover import DEFAULT_NODE_LIMIT, DEFAULT_TIME_LIMIT_S, tree_cover
+
+        found = tree_cover(
+            topology,
+            seg_a,
+            seg_b,
+            na[remote],
+            nb[remote],
+            a[remote],
+            b[remote],
+            bound=pairwise_ebits,
+            node_limit=DEFAULT_NODE_LIMIT if node_limit is None else node_limit,
+            time_limit_s=DEFAULT_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
         )
-        teleportations = Teleportations(moves, tele_hops)
-        gate_side = np.full(len(rows), -1, dtype=np.int8)
-        gate_side[remote] = side.astype(np.int8)
+        if found is not None:
+            status, bound, tree_ebits = found.status, found.bound, found.ebits
+            if found.ebits >= pairwise_ebits:
+                found = None  # the pairwise cover is as good (and proved so if optimal)
+            elif cover == "auto" and not _tree_pays(problem, allocation, rows[remote], found):
+                # Too few communication qubits for it: the pairwise cover is
+                # used and reported as such.
+                found, status, bound = None, "koenig", None
+
+    teleport_ebits = int(tele_hops.sum())
+    teleportations: Teleportations | None = Teleportations(moves, tele_hops) if records else None
+    gate_side: npt.NDArray[np.int8] | None = None
+    report_bursts: Bursts | None = None
+    if found is not None:
+        cat_ebits = found.ebits
+        num_bursts = found.ebits
+        swaps = int(np.maximum(tele_hops - 1, 0).sum())
+        max_hops = int(max(1 if found.ebits else 0, tele_hops.max(initial=0)))
+        if records:
+            report_bursts = _tree_records(problem, rows[remote], found)
+            gate_side = np.full(len(rows), -1, dtype=np.int8)
+            gate_side[remote] = np.where(found.gate_second >= 0, -1, found.gate_side).astype(
+                np.int8
+            )
+        model, detached = "tree", found.detached
+    else:
+        cat_ebits = pairwise_ebits
+        num_bursts = len(keys)
+        swaps = int(np.maximum(burst_hops - 1, 0).sum() + np.maximum(tele_hops - 1, 0).sum())
+        max_hops = int(max(burst_hops.max(initial=0), tele_hops.max(initial=0)))
+        if records:
+            report_bursts = _burst_records(
+                problem,
+                rows[remote],
+                inverse.reshape(-1),
+                first,
+                burst_qubit,
+                burst_home,
+                burst_target,
+                burst_hops,
+            )
+            gate_side = np.full(len(rows), -1, dtype=np.int8)
+            gate_side[remote] = side.astype(np.int8)
+        model, detached = "pairwise", 0
     return CostReport(
         ebits=cat_ebits + teleport_ebits,
         cat_ebits=cat_ebits,
         teleport_ebits=teleport_ebits,
-        num_bursts=len(keys),
+        num_bursts=num_bursts,
         num_teleportations=len(moves),
         swaps=swaps,
         max_hops=max_hops,
-        classical_bits=2 * (len(keys) + len(moves) + swaps),
+        classical_bits=2 * (num_bursts + len(moves) + swaps),
         two_qubit_gates=len(rows),
         remote_gates=len(remote),
         bursts=report_bursts,
         teleportations=teleportations,
         gate_side=gate_side,
+        cover=model,
+        cover_status=status,
+        cover_bound=bound,
+        detached_gates=detached,
+        pairwise_ebits=pairwise_ebits,
+        tree_ebits=tree_ebits,
+    )
+
+
+def _tree_pays(
+    problem: AllocationProblem, allocation: Allocation, remote_rows: IntArray, found: Any
+) -> bool:
+    """Whether the tree cover still uses fewer EPR pairs than the pairwise one
+    once lowered with the network's communication qubits.
+
+    Tree covers tend to gather many copies on one node at once (the node
+    where detached gates meet); where a node holds fewer communication
+    qubits than that, the lowering re-opens bursts, and each re-opening
+    costs its ebits again.
+    """
+    from qdframe.distribute.lower import ebit_account
+
+    pairwise = evaluate(problem, allocation, check=False, cover="pairwise")
+    tree = replace(pairwise, bursts=_tree_records(problem, remote_rows, found))
+    tree_pairs = ebit_account(problem, allocation, cost=tree).ebits
+    return tree_pairs < ebit_account(problem, allocation, cost=pairwise).ebits
+
+
+def _use_tree(cover: str, topology: Any, remote_gates: int) -> bool:
+    if cover == "pairwise" or remote_gates == 0:
+        return False
+    if cover == "tree":
+        return True
+    return (
+        topology.num_nodes <= AUTO_MAX_NODES
+        and remote_gates <= AUTO_MAX_REMOTE_GATES
+        and bool((np.asarray(topology.comm_qubits) >= 2).all())
+    )
+
+
+def _tree_records(problem: AllocationProblem, remote_rows: IntArray, found: Any) -> Bursts:
+    """Bursts of a tree cover, ordered by the first gate they (or a copy made
+    from them) serve, so a parent always comes before its children."""
+    n = len(found.copy_node)
+    key = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(key, found.gate_copy, remote_rows)
+    detached = found.gate_second >= 0
+    np.minimum.at(key, found.gate_second[detached], remote_rows[detached])
+    parent = found.copy_parent
+    for i in range(n - 1, -1, -1):  # children have larger indices than their parents
+        if parent[i] >= 0 and key[i] < key[parent[i]]:
+            key[parent[i]] = key[i]
+    # Ties: the parent (smaller index) first.
+    order = np.lexsort((np.arange(n), key))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    home = found.copy_home
+    source = np.where(parent >= 0, found.copy_node[np.maximum(parent, 0)], home)
+    new_parent = np.where(parent >= 0, rank[np.maximum(parent, 0)], -1)
+    hops = problem.topology.hops(source, found.copy_node).astype(np.int64)
+    burst_of_gate = rank[found.gate_copy]
+    by_burst = np.lexsort((remote_rows, burst_of_gate))
+    counts = np.bincount(burst_of_gate, minlength=n)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    second = np.where(detached, rank[np.maximum(found.gate_second, 0)], -1)
+    gate_rows = remote_rows[by_burst]
+    return Bursts(
+        qubit=found.copy_qubit[order].astype(np.int64),
+        home=home[order].astype(np.int64),
+        remote=found.copy_node[order].astype(np.int64),
+        hops=hops[order],
+        gate_ptr=ptr,
+        gate_rows=gate_rows,
+        instructions=problem.gates.source_index[gate_rows],
+        parent=new_parent[order].astype(np.int64),
+        source=source[order].astype(np.int64),
+        gate_second=second[by_burst].astype(np.int64),
     )
 
 

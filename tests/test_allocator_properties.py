@@ -84,7 +84,9 @@ def test_allocations_respect_capacity_in_every_slice(
     assert (loads.sum(axis=1) == problem.num_qubits).all()
     report = evaluate(problem, allocation)
     if "ebits" in allocation.notes:
-        assert allocation.notes["ebits"] == report.ebits
+        # Allocators search the pairwise count; the plan's cover is never worse.
+        pairwise = evaluate(problem, allocation, cover="pairwise")
+        assert report.ebits <= allocation.notes["ebits"] == pairwise.ebits
 
 
 def test_every_allocator_is_registered() -> None:

@@ -280,7 +280,7 @@ def _cases(draw: st.DrawFn) -> tuple[AllocationProblem, Allocation]:
 @given(_cases())
 def test_ebits_equal_the_exhaustive_minimum(case: tuple[AllocationProblem, Allocation]) -> None:
     problem, allocation = case
-    report = evaluate(problem, allocation)
+    report = evaluate(problem, allocation, cover="pairwise")
     assert report.ebits == _brute_force(problem, allocation)
     # Every remote gate is served by exactly one burst.
     assert report.bursts is not None

@@ -8,6 +8,7 @@ from qiskit import QuantumCircuit
 
 from qdframe.allocation import Allocation, AllocationProblem
 from qdframe.distribute import OpKind, RouteTable, count_epr_pairs, lower, plan_from_allocation
+from qdframe.cost import evaluate
 from qdframe.errors import ResourceError
 from qdframe.families import random_pairs
 from qdframe.topology import Topology
@@ -44,7 +45,9 @@ def test_a_delivery_is_one_row_and_expands_to_raw_pairs_and_swaps() -> None:
     topology = torus(3, data=4)
     gates = random_pairs(36, 60, seed=1)
     problem = AllocationProblem(gates, topology)
-    program = lower(problem, Allocation.static([q % 9 for q in range(36)]))
+    allocation = Allocation.static([q % 9 for q in range(36)])
+    # Pairwise bursts go straight from home, over several hops where needed.
+    program = lower(problem, allocation, cost=evaluate(problem, allocation, cover="pairwise"))
     counts = program.kind_counts
     assert counts["epr"] == len(program.protocol_kind)  # one row per protocol
     assert program.ebits == int(program.protocol_hops.sum()) > counts["epr"]

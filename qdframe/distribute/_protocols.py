@@ -66,6 +66,25 @@ class ProtocolEmitter:
         self.burst_home: list[int] = bursts.home.tolist()
         self.burst_remote: list[int] = bursts.remote.tolist()
         self.burst_hops: list[int] = bursts.hops.tolist()
+        self.burst_parent: list[int] = bursts.parents.tolist()
+        self.burst_source: list[int] = bursts.sources.tolist()
+        self.children: list[list[int]] = [[] for _ in range(n_bursts)]
+        for child, parent in enumerate(self.burst_parent):
+            if parent >= 0:
+                self.children[parent].append(child)
+        # Detached gates still to run that need each burst's copy as their
+        # second operand, by position (for choosing which burst to close).
+        seconds = bursts.seconds
+        self.second_of_row: dict[int, int] = {}
+        self.second_pending: list[list[int]] = [[] for _ in range(n_bursts)]
+        for j in np.flatnonzero(seconds >= 0).tolist():
+            row = int(bursts.gate_rows[j])
+            self.second_of_row[row] = int(seconds[j])
+            self.second_pending[int(seconds[j])].append(int(positions[row]))
+        for pending in self.second_pending:
+            pending.sort(reverse=True)  # the next one is popped off the end
+        #: Bursts that must stay open while a protocol that reads them runs.
+        self.pinned: set[int] = set()
         self.copy = [-1] * n_bursts  # communication qubit holding the cat copy
         self.opened = [False] * n_bursts
         self.burst_protocol = [-1] * n_bursts
@@ -78,8 +97,9 @@ class ProtocolEmitter:
         #: bursts' copies, teleported qubits waiting for a slot).
         self.occupied: set[int] = set()
         self.loc: list[int] = []
-        # Every burst's fewest-hops route, found for all bursts at once.
-        self.route_ptr, self.route_nodes = routes.paths(bursts.home, bursts.remote)
+        # Every burst's fewest-hops route (from the node its copy is made
+        # on), found for all bursts at once.
+        self.route_ptr, self.route_nodes = routes.paths(bursts.sources, bursts.remote)
         self._check_routes(comm)
         self.route_ptr_l: list[int] = self.route_ptr.tolist()
         self.route_nodes_l: list[int] = self.route_nodes.tolist()
@@ -102,10 +122,30 @@ class ProtocolEmitter:
             )
 
     def _next_position(self, burst: int) -> int:
+        """Where the burst's copy is next needed: its next run, a detached
+        gate that reads it, or a copy still to be made from it."""
         run = self.next_run[burst]
-        if run >= self.run_end[burst]:
-            return 1 << 62
-        return int(self.positions[self.run_head[run]])
+        best = 1 << 62
+        if run < self.run_end[burst]:
+            best = int(self.positions[self.run_head[run]])
+        pending = self.second_pending[burst]
+        if pending and pending[-1] < best:
+            best = pending[-1]
+        for child in self.children[burst]:
+            if self.copy[child] < 0 and self._needed(child):
+                best = min(best, self._next_position(child))
+        return best
+
+    def _needed(self, burst: int) -> bool:
+        """Whether the burst's copy is needed again (by itself or a child copy)."""
+        if self.next_run[burst] < self.run_end[burst] or self.second_pending[burst]:
+            return True
+        return any(self.copy[c] < 0 and self._needed(c) for c in self.children[burst])
+
+    def _maybe_close(self, burst: int) -> None:
+        """Close an open burst once nothing needs its copy any more."""
+        if self.copy[burst] >= 0 and burst not in self.pinned and not self._needed(burst):
+            self._close(burst)
 
     def _acquire(self, node: int, need: int, what: str) -> None:
         """Make ``need`` communication qubits free on ``node``, closing bursts if needed."""
@@ -117,15 +157,22 @@ class ProtocolEmitter:
             )
         held = self.held[node]
         while pool.available < need:
-            if not held:
+            victims = [x for x in held if x not in self.pinned] if self.pinned else list(held)
+            if victims:
+                victim = max(victims, key=lambda x: (self._next_position(x), -self.burst_hops[x]))
+                self._close(victim)
+                continue
+            if held:
                 raise ResourceError(
-                    f"{what} needs {need} communication qubit(s) on node {node}, but "
-                    f"{pool.capacity - pool.available} hold teleported qubits waiting for a "
-                    "free data slot (a cycle of migrations between full nodes); raise "
-                    "comm_qubits_per_node"
+                    f"{what} needs {need} communication qubit(s) on node {node}, but all "
+                    f"{pool.capacity} hold cat copies it reads; raise comm_qubits_per_node"
                 )
-            victim = max(held, key=lambda x: (self._next_position(x), -self.burst_hops[x]))
-            self._close(victim)
+            raise ResourceError(
+                f"{what} needs {need} communication qubit(s) on node {node}, but "
+                f"{pool.capacity - pool.available} hold teleported qubits waiting for a "
+                "free data slot (a cycle of migrations between full nodes); raise "
+                "comm_qubits_per_node"
+            )
 
     def _deliver(self, path: tuple[int, ...] | list[int], what: str) -> tuple[int, int, int]:
         """Emit one EPR delivery between the ends of ``path``; returns (row, near, far)."""
@@ -159,41 +206,53 @@ class ProtocolEmitter:
             self.burst_home[burst],
             self.burst_remote[burst],
         )
+        parent = self.burst_parent[burst]
+        source = self.burst_source[burst]
         data = self.loc[qubit]
         if data // b.stride != home:
             raise DistributionError(
                 f"burst of qubit {qubit} expects it on node {home}, but it is on node "
                 f"{b.node_of(data)}; the cost report does not match this allocation"
             )
+        if parent >= 0:
+            # A copy of a copy: cat-entangle from the parent's copy on ``source``.
+            if self.copy[parent] < 0:
+                self._open(parent)
+            self.pinned.add(parent)
+            control = self.copy[parent]
+        else:
+            control = data
         lo, hi = self.route_ptr_l[burst], self.route_ptr_l[burst + 1]
         path: tuple[int, ...] | list[int] = self.route_nodes_l[lo:hi]
         custom = None
         if any(self.pending):
-            chosen = self._route(home, remote)
+            chosen = self._route(source, remote)
             if chosen != tuple(path):
                 path = custom = chosen
         protocol = b.begin_protocol(
             ProtocolKind.BURST,
             qubit,
-            home,
+            source,
             remote,
             len(path) - 1,
             burst=burst,
             split=self.opened[burst],
             route=custom,
         )
-        _, near, far = self._deliver(path, f"a burst of qubit {qubit} from node {home} to {remote}")
+        _, near, far = self._deliver(
+            path, f"a burst of qubit {qubit} from node {source} to {remote}"
+        )
         # Cat-entangler: CX, measure, X at the far end on the message, reset.
         row = b.rows
         message = b.num_messages
         b.ops.extend((
-            _CX, home, -1, data, near, -1, protocol, -1, -1,
-            _MEASURE, home, -1, near, -1, near, protocol, -1, -1,
+            _CX, source, -1, control, near, -1, protocol, -1, -1,
+            _MEASURE, source, -1, near, -1, near, protocol, -1, -1,
             _X_IF, remote, -1, far, -1, near, protocol, message, -1,
-            _RESET, home, -1, near, -1, -1, protocol, -1, -1,
+            _RESET, source, -1, near, -1, -1, protocol, -1, -1,
         ))  # fmt: skip
         b.rows += 4
-        b.msgs.extend((home, remote, 1, protocol, row + 1, -1, -1))
+        b.msgs.extend((source, remote, 1, protocol, row + 1, -1, -1))
         b.num_messages += 1
         b.give_comm(near)
         b.end_protocol()
@@ -202,6 +261,9 @@ class ProtocolEmitter:
         self.opened[burst] = True
         self.held[remote][burst] = far
         self.occupied.add(remote)
+        if parent >= 0:
+            self.pinned.discard(parent)
+            self._maybe_close(parent)
 
     def _close(self, burst: int) -> None:
         b = self.b

@@ -118,7 +118,11 @@ def choose_cuts(
     if bursts is None or not len(bursts):
         return HybridChoice(frozenset(), 1.0, 0, 0)
     candidates: list[tuple[float, int, float, int]] = []
+    # A burst that copies from another, or shares a detached gate, stays quantum.
+    free = bursts.independent()
     for b in range(len(bursts)):
+        if not free[b]:
+            continue
         lo, hi = int(bursts.gate_ptr[b]), int(bursts.gate_ptr[b + 1])
         log_overhead = 0.0
         for position in bursts.instructions[lo:hi].tolist():

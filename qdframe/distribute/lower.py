@@ -280,7 +280,6 @@ class _Lowering(ProtocolEmitter):
     def _run(self, burst: int, run: int) -> None:
         if self.copy[burst] < 0:
             self._open(burst)
-        copy = self.copy[burst]
         remote = self.burst_remote[burst]
         qubit = self.burst_qubit[burst]
         qubit_rows = self.qubit_rows
@@ -289,25 +288,36 @@ class _Lowering(ProtocolEmitter):
         stride = self.b.stride
         ops = self.b.ops
         gate = int(OpKind.GATE)
+        seconds = self.second_of_row
+        used: list[int] = []
         lo, hi = self.member_ptr[run], self.member_ptr[run + 1]
         for row in self.members[lo:hi]:
             a, c = qubit_rows[row]
-            if a == qubit:
-                first, second = copy, loc[c]
-                partner = second
+            second = seconds.get(row, -1) if seconds else -1
+            if second >= 0:
+                # A detached gate: the other operand is a copy on this node too.
+                if self.copy[second] < 0:
+                    self.pinned.add(burst)
+                    self._open(second)
+                    self.pinned.discard(burst)
+                other = self.copy[second]
+                self.second_pending[second].pop()
+                used.append(second)
             else:
-                first, second = loc[a], copy
-                partner = first
-            if partner // stride != remote:
+                other = loc[c] if a == qubit else loc[a]
+            copy = self.copy[burst]
+            first, second_operand = (copy, other) if a == qubit else (other, copy)
+            if other // stride != remote:
                 raise DistributionError(
-                    f"gate row {row}: partner qubit is on node {partner // stride}, but "
+                    f"gate row {row}: partner qubit is on node {other // stride}, but "
                     f"its burst aims at node {remote}; the cost report does not match"
                 )
-            ops.extend((gate, remote, -1, first, second, -1, -1, -1, positions[row]))
-        self.b.rows += hi - lo
+            ops.extend((gate, remote, -1, first, second_operand, -1, -1, -1, positions[row]))
+            self.b.rows += 1
         self.next_run[burst] = run + 1
-        if run + 1 == self.run_end[burst]:
-            self._close(burst)
+        self._maybe_close(burst)
+        for second in used:
+            self._maybe_close(second)
 
     # ------------------------------------------------------------ result
 
