@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 
-from qdframe.allocation import Allocation, AllocationProblem
-from qdframe.cost import ebit_count
+from qdframe.plugin import Allocation, AllocationProblem, ebit_count
 from qdframe_allocators._base import Budget
 from qdframe_allocators._model import default_sides, distance_lists, exact_sides, pair_segments
 from qdframe_allocators._temporal import TemporalSearch
