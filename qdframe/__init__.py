@@ -44,11 +44,13 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "plugin":  # the plugin-author surface, as `qdframe.plugin.<name>`
+        return importlib.import_module("qdframe.plugin")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'qdframe' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -51,7 +51,7 @@ def _violations(package: str, where: str, source: str) -> list[str]:
             check(node.module, node.lineno)
             if node.module == "qdframe":
                 for alias in node.names:
-                    if _is_qdframe_submodule(alias.name):
+                    if alias.name != "plugin" and _is_qdframe_submodule(alias.name):
                         found.append(f"{where}:{node.lineno}: imports qdframe.{alias.name}")
     return found
 
@@ -71,7 +71,7 @@ def test_the_import_check_flags_every_way_into_the_core() -> None:
     source = """
 import qdframe
 import qdframe.backend
-from qdframe import hookimpl, cost
+from qdframe import hookimpl, cost, plugin
 from qdframe.plugin import Topology
 from qdframe.errors import ConfigError
 from qdframe_moebius.topology import build
@@ -234,3 +234,10 @@ def test_lazy_exports_load_a_package_name_on_first_read(
     finally:
         for name in ("lazy_pkg_example", "lazy_pkg_example.impl"):
             sys.modules.pop(name, None)
+
+
+def test_the_surface_is_reachable_from_the_package() -> None:
+    import qdframe
+
+    assert qdframe.plugin is surface
+    assert qdframe.plugin.Topology is surface.Topology
