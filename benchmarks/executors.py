@@ -23,10 +23,16 @@ How it measures:
 * each measurement is the fastest of ``--repeat`` runs, and the load average
   is printed: on a shared machine other processes' load shows up as noise;
 * the ``cpu s`` column is the CPU time the mode used (this process and the
-  worker processes), from which the last line projects what worker processes
-  would reach on an otherwise idle machine.
+  worker processes), from which the last lines project what worker processes
+  would reach on an otherwise idle machine; ``peak MB`` is the summed peak
+  resident size of this process and the workers during the run (the
+  kernel's high-water mark, reset before each run where Linux allows);
+* the closing table puts Dask beside serial and the local process pool:
+  wall-time ratios and CPU-time projections, measured in the same run.
 
-Target on a 2-core machine: an executor at least 1.6x faster than serial.
+Targets on a 2-core machine: an executor at least 1.6x faster than serial;
+Dask with 2 workers at least 1.5x serial in the CPU-time projection and
+within 10% of the local process pool.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from qdframe.executors import Backoff
 from qdframe.protocols import Executor
 
 TARGET_SPEEDUP = 1.6
+TARGET_DASK = 1.5
 
 #: One job: backend name, backend options, circuit (object or QPY bytes), shots, seed.
 Job = tuple[str, dict[str, Any], QuantumCircuit | bytes, int, int]
@@ -98,6 +105,7 @@ class Row:
     speedup: float
     cpu_s: float
     matches_serial: bool
+    peak_mb: float = 0.0
 
 
 def _cpu_s(workers: Sequence[int]) -> float:
@@ -109,20 +117,44 @@ def _cpu_s(workers: Sequence[int]) -> float:
     return total
 
 
+def _reset_peaks(pids: Sequence[int]) -> None:
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/clear_refs", "w") as handle:
+                handle.write("5")
+        except OSError:  # not Linux or not allowed: the running maximum is read
+            pass
+
+
+def _peak_mb(pids: Sequence[int]) -> float:
+    """Summed peak resident size of ``pids`` (VmHWM; current RSS where unknown)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                lines = [line for line in handle if line.startswith("VmHWM:")]
+            total += int(lines[0].split()[1]) / 1024
+        except (OSError, IndexError):
+            total += psutil.Process(pid).memory_info().rss / 2**20
+    return total
+
+
 def _timed(
     run: Callable[[], list[dict[str, int]]], repeat: int, workers: Sequence[int] = ()
-) -> tuple[float, float, list[dict[str, int]]]:
-    """Wall and CPU seconds of the fastest of ``repeat`` runs (the others
-    measure other processes' load), and its results."""
-    best, cpu = float("inf"), 0.0
+) -> tuple[float, float, float, list[dict[str, int]]]:
+    """Wall and CPU seconds and peak MB of the fastest of ``repeat`` runs (the
+    others measure other processes' load), and its results."""
+    best, cpu, peak = float("inf"), 0.0, 0.0
+    pids = [os.getpid(), *workers]
     results: list[dict[str, int]] = []
     for _ in range(repeat):
+        _reset_peaks(pids)
         cpu_start, start = _cpu_s(workers), time.perf_counter()
         results = run()
         wall = time.perf_counter() - start
         if wall < best:
-            best, cpu = wall, _cpu_s(workers) - cpu_start
-    return best, cpu, results
+            best, cpu, peak = wall, _cpu_s(workers) - cpu_start, _peak_mb(pids)
+    return best, cpu, peak, results
 
 
 def _serial_variants(backend: str) -> list[tuple[str, dict[str, Any], int | None]]:
@@ -171,10 +203,10 @@ def _run_backend(
     reference: list[dict[str, int]] | None = None
     for label, options, blas in _serial_variants(backend):
         jobs: list[Job] = [(backend, options, c, shots, 7 + i) for i, c in enumerate(circuits)]
-        seconds, cpu, results = _timed(lambda j=jobs, b=blas: _serial(j, b), args.repeat)
+        seconds, cpu, peak, results = _timed(lambda j=jobs, b=blas: _serial(j, b), args.repeat)
         reference = reference if reference is not None else results
         serial_rows.append(
-            Row(backend, label, 1, seconds, n / seconds, 1.0, cpu, results == reference)
+            Row(backend, label, 1, seconds, n / seconds, 1.0, cpu, results == reference, peak)
         )
     baseline = min(r.seconds for r in serial_rows)
     for row in serial_rows:
@@ -193,7 +225,7 @@ def _run_backend(
         with make() as executor:
             startup = time.perf_counter() - started
             pids = sorted(set(executor.map(_warm, [backend] * (4 * args.workers))) - {os.getpid()})
-            seconds, cpu, results = _timed(
+            seconds, cpu, peak, results = _timed(
                 lambda e=executor: e.map(simulate, batch(), max_retries=1), args.repeat, pids
             )
         if name.startswith("dask") and not args.json:
@@ -207,6 +239,7 @@ def _run_backend(
             baseline / seconds,
             cpu,
             results == reference,
+            peak,
         )
         rows.append(row)
         _report(row, args)
@@ -233,13 +266,39 @@ def _projections(rows: list[Row], workers: int) -> dict[str, float]:
     return projected
 
 
+def _print_dask_table(rows: list[Row], projections: dict[str, float]) -> None:
+    """Dask beside serial and the local process pool, per backend, from this run."""
+    print(
+        f"\n{'backend':<7} {'dask/serial wall':>17} {'dask/processes wall':>20} "
+        f"{'dask proj':>10} {'processes proj':>15} {'dask/processes proj':>20} "
+        f"{'dask MB':>8} {'processes MB':>13}"
+    )
+    for backend in dict.fromkeys(r.backend for r in rows):
+        mine = {r.executor: r for r in rows if r.backend == backend}
+        dask, pool = mine.get("dask-localcluster"), mine.get("local-processes")
+        if dask is None or pool is None:
+            continue
+        serial = min((r for r in mine.values() if r.workers == 1), key=lambda r: r.seconds)
+        dask_proj = projections.get(f"{backend}/{dask.executor}", 0.0)
+        pool_proj = projections.get(f"{backend}/{pool.executor}", 0.0)
+        ratio = dask_proj / pool_proj if pool_proj else 0.0
+        met = "met" if dask_proj >= TARGET_DASK and ratio >= 0.9 else "NOT met"
+        print(
+            f"{backend:<7} {serial.seconds / dask.seconds:>16.2f}x "
+            f"{pool.seconds / dask.seconds:>19.2f}x {dask_proj:>9.2f}x {pool_proj:>14.2f}x "
+            f"{ratio:>19.2f}x {dask.peak_mb:>8.0f} {pool.peak_mb:>13.0f}   "
+            f"(target {TARGET_DASK}x and within 10% of processes: {met})"
+        )
+
+
 def _report(row: Row, args: argparse.Namespace) -> None:
     if args.json:
         return
     match = "yes" if row.matches_serial else "NO"
     print(
         f"{row.backend:<6} {row.executor:<23} {row.workers:>7} {row.seconds:>9.2f} "
-        f"{row.circuits_per_s:>11.1f} {row.speedup:>8.2f}x {row.cpu_s:>8.2f} {match:>7}",
+        f"{row.circuits_per_s:>11.1f} {row.speedup:>8.2f}x {row.cpu_s:>8.2f} "
+        f"{row.peak_mb:>8.0f} {match:>7}",
         flush=True,
     )
 
@@ -276,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(
             f"{'backend':<6} {'executor':<23} {'workers':>7} {'time s':>9} "
-            f"{'circuits/s':>11} {'speedup':>9} {'cpu s':>8} {'matches':>7}"
+            f"{'circuits/s':>11} {'speedup':>9} {'cpu s':>8} {'peak MB':>8} {'matches':>7}"
         )
     rows = [row for backend in args.backends for row in _run_backend(backend, circuits, args)]
     best = max((r.speedup for r in rows if r.workers > 1), default=0.0)
@@ -297,6 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "x usable cores): "
             + ", ".join(f"{name} {value:.2f}x" for name, value in projections.items())
         )
+        _print_dask_table(rows, projections)
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0 if all(r.matches_serial for r in rows) else 1
 
