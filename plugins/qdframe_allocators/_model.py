@@ -66,8 +66,14 @@ def default_sides(problem: AllocationProblem, seg_a: IntArray, seg_b: IntArray) 
 def exact_sides(
     problem: AllocationProblem, allocation: Allocation, fallback: IntArray
 ) -> tuple[IntArray, int]:
-    """Sides chosen by the exact cost model (fallback for local gates) and the ebits."""
-    report = evaluate(problem, allocation, records=True, check=False)
+    """Sides chosen by the exact pairwise cost model (fallback for local gates)
+    and its ebits.
+
+    The pairwise cover is what the nets model, and it is found exactly
+    without a search limit, so the search stays deterministic; the tree
+    cover of the final plan can only be lower.
+    """
+    report = evaluate(problem, allocation, records=True, check=False, cover="pairwise")
     assert report.gate_side is not None
     side = report.gate_side.astype(np.int64)
     return np.where(side >= 0, side, fallback), report.ebits

@@ -25,6 +25,7 @@ from qdframe_allocators._model import (
     pair_segments,
 )
 from qdframe_allocators.greedy import grow_partition
+from qdframe_allocators.hypergraph import kahypar_available, kahypar_partition
 
 __all__ = ["FMAllocator", "static_fm"]
 
@@ -41,6 +42,7 @@ def static_fm(
     structured: bool = True,
     perturb: float = 0.1,
     patience: int | None = None,
+    partitioner: bool = False,
 ) -> tuple[np.ndarray, int, dict[str, Any]]:
     """Best static partition found: (qubit → node, exact ebits, statistics).
 
@@ -49,7 +51,9 @@ def static_fm(
     while the budget allows, alternating fresh multilevel partitions with
     the best partition so far after exchanging a ``perturb`` share of its
     qubits (iterated local search). With ``patience``, stops after that
-    many runs in a row without a better result.
+    many runs in a row without a better result. With ``partitioner`` (and
+    ``kahypar`` installed), KaHyPar's multilevel partition is one more
+    structured start.
     """
     n = problem.num_qubits
     seg_a, seg_b = pair_segments(problem)
@@ -62,6 +66,8 @@ def static_fm(
     if structured or not seeded:
         seeded.append(fill_in_order(n, problem.capacities, node_order(problem.topology)))
         seeded.append(grow_partition(problem, seed))
+    if partitioner and kahypar_available() and problem.gates.num_two_qubit:
+        seeded.append(kahypar_partition(problem, seed)[0])
     best_part: np.ndarray | None = None
     best_ebits = -1
     runs = 0
@@ -123,7 +129,9 @@ class FMAllocator(BaseAllocator):
     ``restarts`` (further runs while the budget lasts), ``rounds`` (side
     re-optimisation rounds), ``perturb`` (share of qubits shaken between
     iterated runs), ``patience`` (runs in a row without improvement before
-    stopping: the convergence test), ``work`` (most FM moves, default no
+    stopping: the convergence test), ``partitioner`` (also start from
+    KaHyPar's partition when ``kahypar`` is installed), ``work`` (most FM
+    moves, default no
     limit beyond ``restarts`` and ``patience``), ``time_share`` (share of the
     problem's ``time_budget_s`` used as the safety cap).
     """
@@ -135,6 +143,7 @@ class FMAllocator(BaseAllocator):
         "rounds": 4,
         "perturb": 0.1,
         "patience": 24,
+        "partitioner": True,
         "work": None,
         "time_share": 1.0,
     }
@@ -150,5 +159,6 @@ class FMAllocator(BaseAllocator):
             rounds=int(self.options["rounds"]),
             perturb=float(self.options["perturb"]),
             patience=int(self.options["patience"]),
+            partitioner=bool(self.options["partitioner"]),
         )
         return Allocation.static(part, notes={"ebits": ebits, **stats, **budget.notes()})

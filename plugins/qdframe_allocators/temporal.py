@@ -42,6 +42,8 @@ class TemporalAllocator(BaseAllocator):
     partners tried per gate side), ``patience`` (static runs without
     improvement before the search for a better static partition stops),
     ``anneal_steps`` (annealing steps per two-qubit gate for the polish),
+    ``partitioner`` (KaHyPar's partition as one more static start, when
+    ``kahypar`` is installed),
     ``lookahead``, ``work`` (most units of work in all, default no limit
     beyond convergence), ``time_share`` (share of the problem's
     ``time_budget_s`` used as the safety cap).
@@ -57,6 +59,7 @@ class TemporalAllocator(BaseAllocator):
         "lookahead": 0,
         "patience": 24,
         "anneal_steps": 40,
+        "partitioner": True,
         "work": None,
         "time_share": 1.0,
     }
@@ -68,7 +71,9 @@ class TemporalAllocator(BaseAllocator):
             if budget.limit is None
             else budget.share(float(self.options["static_share"]))
         )
-        static_part, static_ebits, stats = static_fm(problem, seed, static_budget)
+        static_part, static_ebits, stats = static_fm(
+            problem, seed, static_budget, partitioner=bool(self.options["partitioner"])
+        )
         best = Allocation.static(static_part)
         best_ebits = static_ebits
         sweeps = 0
