@@ -301,7 +301,8 @@ def __dir__() -> list[str]:
 
 
 class _LazyFactory:
-    """A registered factory that imports its target when first used (see :func:`lazy_factory`)."""
+    # A registered factory that imports its target when first used (see
+    # lazy_factory). No docstring: `__doc__` reads the target's.
 
     __slots__ = ("_resolved", "_target")
 
@@ -334,6 +335,14 @@ class _LazyFactory:
     @property
     def __wrapped__(self) -> Callable[..., Any]:
         return self.resolve()
+
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]  # what help() shows
+        return self.resolve().__doc__
+
+    @property
+    def __name__(self) -> str:
+        return str(getattr(self.resolve(), "__name__", self._target))
 
     def __getattr__(self, name: str) -> Any:
         # Class attributes of the target (a mitigator's `name`, an optimizer's

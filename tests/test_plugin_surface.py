@@ -167,6 +167,8 @@ def test_lazy_factory_imports_its_target_on_first_use(target_module: str) -> Non
 def test_lazy_factory_reads_the_target_through(target_module: str) -> None:
     factory = surface.lazy_factory(f"{target_module}:Builder")
     assert factory.name == "builder"
+    assert factory.__name__ == "Builder"
+    assert inspect.getdoc(factory) == "Builds things."
     assert list(inspect.signature(factory).parameters) == ["size", "precision"]
     with pytest.raises(AttributeError):
         _ = factory._hidden
