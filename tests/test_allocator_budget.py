@@ -1,6 +1,6 @@
 """Allocators search a budget of work, not of seconds: the same seed gives the
 same allocation on an idle and on a busy machine, the work budget bounds the
-work done, and the wall-clock cap is only a safety limit that is reported."""
+work done, and the CPU-time cap is only a safety limit that is reported."""
 
 from __future__ import annotations
 

@@ -18,21 +18,26 @@ IntArray = npt.NDArray[np.int64]
 
 
 class _Cap:
-    """The wall-clock safety cap shared by a budget and its sub-budgets."""
+    """The safety cap shared by a budget and its sub-budgets.
+
+    It counts CPU seconds of the searching thread, not wall-clock seconds,
+    so other work on a busy machine does not eat into it (a search runs in
+    one thread; ensemble members each have their own).
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = max(0.0, seconds)
-        self.end = time.perf_counter() + self.seconds
+        self.end = time.thread_time() + self.seconds
         self.hit = False
 
     def reached(self) -> bool:
-        if not self.hit and time.perf_counter() >= self.end:
+        if not self.hit and time.thread_time() >= self.end:
             self.hit = True
         return self.hit
 
 
 class Budget:
-    """A search budget in units of work, with a wall-clock safety cap.
+    """A search budget in units of work, with a CPU-time safety cap.
 
     One unit is one evaluated move (an FM move, an annealing exchange, a
     scored teleportation exchange, a refinement pass of ``locality``), so
@@ -42,7 +47,7 @@ class Budget:
     may then depend on the machine's speed.
 
     :param work: units allowed (``None``: no limit beyond convergence and the cap).
-    :param cap_s: the safety cap in seconds.
+    :param cap_s: the safety cap in CPU seconds of the searching thread.
     """
 
     def __init__(self, work: int | None, cap_s: float) -> None:
@@ -57,7 +62,7 @@ class Budget:
 
     @property
     def cap_hit(self) -> bool:
-        """Whether the wall-clock safety cap stopped (part of) the search."""
+        """Whether the safety cap stopped (part of) the search."""
         return self._cap.hit
 
     def spend(self, units: int = 1) -> None:
