@@ -28,7 +28,7 @@ from packaging.version import Version
 from qdframe import hookspecs
 from qdframe._version import __version__
 from qdframe.errors import RegistryError
-from qdframe.registry import CATEGORIES, Registry
+from qdframe.registry import CATEGORY_TABLE, Category, Registry, category_named
 
 __all__ = [
     "DISABLE_AUTOLOAD_ENV",
@@ -72,28 +72,42 @@ class PluginFailure:
         return f"plugin {self.name!r} from distribution {self.distribution!r}: {self.cause}"
 
 
-@dataclass
 class Registries:
-    """One registry per category, filled by the registration hooks."""
+    """One registry per category of the plugin set's table, as attributes by name.
 
-    backends: Registry[Any]
-    topologies: Registry[Any]
-    allocators: Registry[Any]
-    optimizers: Registry[Any]
-    error_handlers: Registry[Any]
-    executors: Registry[Any]
-    mitigators: Registry[Any]
-    communication_modes: Registry[Any]
-    hardware_profiles: Registry[Any]
-    tunable_settings: Registry[Any]
+    ``registries.backends`` is the ``backends`` registry; a category added to
+    the table (:data:`qdframe.registry.CATEGORY_TABLE`) appears here as well.
+    """
+
+    def __init__(
+        self, registries: dict[str, Registry[Any]], table: tuple[Category, ...] = CATEGORY_TABLE
+    ) -> None:
+        self._registries = dict(registries)
+        self._table = table
+
+    def __getattr__(self, name: str) -> Registry[Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._registries[name]
+        except KeyError:
+            raise AttributeError(
+                f"no registry {name!r}; categories: {', '.join(self._registries)}"
+            ) from None
 
     def by_category(self, category: str) -> Registry[Any]:
-        if category not in CATEGORIES:
-            raise RegistryError(
-                f"unknown registry category {category!r}; available: {', '.join(CATEGORIES)}"
-            )
-        registry: Registry[Any] = getattr(self, category)
-        return registry
+        """The registry of ``category``.
+
+        :raises RegistryError: no such category; the message lists the known ones.
+        """
+        return self._registries[category_named(category, self._table).name]
+
+    def categories(self) -> list[str]:
+        """The category names, in table order."""
+        return list(self._registries)
+
+    def __repr__(self) -> str:
+        return f"Registries({', '.join(self._registries)})"
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,7 @@ class _Recipe:
     blocked: tuple[str, ...]
     autoload: bool
     given: tuple[tuple[str, object], ...]
+    categories: tuple[Category, ...] = CATEGORY_TABLE
 
 
 _REBUILT: dict[str, LoadedPlugins] = {}
@@ -182,10 +197,16 @@ class LoadedPlugins:
             self._registries = self._collect_registries()
         return self._registries
 
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        """The plugin categories of this set (:data:`qdframe.registry.CATEGORY_TABLE`)."""
+        return self._recipe.categories if self._recipe is not None else CATEGORY_TABLE
+
     def _collect_registries(self) -> Registries:
         built: dict[str, Registry[Any]] = {}
-        for category, hook_name in CATEGORIES.items():
-            registry: Registry[Any] = Registry(category, validate=_VALIDATORS.get(category))
+        for category in self.categories:
+            registry = category.new_registry()
+            hook_name = category.hook
             caller = getattr(self.manager.hook, hook_name)
             # Call each implementation separately so an entry records its plugin
             # and one plugin's failure does not hide the others' entries.
@@ -202,8 +223,8 @@ class LoadedPlugins:
                     )
                     self.failures.append(failure)
                     _log.warning("%s", failure)
-            built[category] = registry
-        return Registries(**built)
+            built[category.name] = registry
+        return Registries(built, self.categories)
 
     def _distribution_of(self, plugin_name: str) -> str:
         for info in self.plugins:
@@ -214,57 +235,41 @@ class LoadedPlugins:
     def registered_by(self, plugin_name: str) -> dict[str, list[str]]:
         """What one plugin registered, by category (empty categories omitted)."""
         found: dict[str, list[str]] = {}
-        for category in CATEGORIES:
+        for category in self.categories:
             names = [
                 e.name
-                for e in self.registries.by_category(category).entries()
+                for e in self.registries.by_category(category.name).entries()
                 if e.plugin == plugin_name
             ]
             if names:
-                found[category] = names
+                found[category.name] = names
         return found
 
 
-def _is_callable(name: str, obj: Any) -> str | None:
-    return None if callable(obj) else f"expected a callable factory, got {type(obj).__name__}"
+def _category_specs(table: tuple[Category, ...]) -> type | None:
+    """Hookspecs for the table's categories that :mod:`qdframe.hookspecs` does not declare.
 
+    A category added to the table gets its registration hook here, so it is
+    declared in that one place; the built-in ones keep their hand-written,
+    documented hookspecs.
+    """
+    missing = [c for c in table if not hasattr(hookspecs, c.hook)]
+    if not missing:
+        return None
+    namespace: dict[str, Any] = {}
+    for category in missing:
 
-def _is_profile(name: str, obj: Any) -> str | None:
-    from qdframe_hal.profile import HardwareProfile
+        def spec(registry: Any) -> None:
+            """Fires once per plugin set, when the registry is first needed."""
 
-    if not isinstance(obj, HardwareProfile):
-        return f"expected a qdframe_hal.HardwareProfile, got {type(obj).__name__}"
-    if obj.system_type != name:
-        return f"registered as {name!r} but its system_type is {obj.system_type!r}"
-    return None
-
-
-def _is_setting(name: str, obj: Any) -> str | None:
-    from qdframe.settings import TunableSetting
-
-    if not isinstance(obj, TunableSetting):
-        return f"expected a qdframe.settings.TunableSetting, got {type(obj).__name__}"
-    if obj.key != name:
-        return f"registered as {name!r} but its key is {obj.key!r}"
-    return None
-
-
-def _has_handle(name: str, obj: Any) -> str | None:
-    return None if callable(getattr(obj, "handle", None)) else "expected an object with handle()"
-
-
-_VALIDATORS = {
-    "backends": _is_callable,
-    "topologies": _is_callable,
-    "allocators": _is_callable,
-    "optimizers": _is_callable,
-    "executors": _is_callable,
-    "mitigators": _is_callable,
-    "communication_modes": _is_callable,
-    "error_handlers": _has_handle,
-    "hardware_profiles": _is_profile,
-    "tunable_settings": _is_setting,
-}
+        spec.__name__ = spec.__qualname__ = category.hook
+        spec.__doc__ = (
+            f"Register {category.description or category.name}\n\n"
+            "Fires once per plugin set, when the registry is first needed.\n\n"
+            f":param registry: add each as ``registry.add(name, obj)``: {category.signature}."
+        )
+        namespace[category.hook] = hookspecs.hookspec(spec)
+    return type("_CategorySpecs", (), namespace)
 
 
 def _env_disabled() -> list[str]:
@@ -329,6 +334,7 @@ def load_plugins(
     disabled: Iterable[str] = (),
     autoload: bool | None = None,
     plugins: Sequence[object | tuple[str, object]] = (),
+    categories: Sequence[Category] | None = None,
 ) -> LoadedPlugins:
     """Build a plugin manager and load plugins into it.
 
@@ -338,6 +344,9 @@ def load_plugins(
         ``QDFRAME_DISABLE_PLUGIN_AUTOLOAD``.
     :param plugins: plugin objects (modules, classes, instances) to register
         directly, optionally as ``(name, plugin)`` pairs.
+    :param categories: the plugin categories (default
+        :data:`qdframe.registry.CATEGORY_TABLE`); a category not in the
+        built-in table gets its registration hook and registry from its row.
     :returns: the plugin manager with the list of loaded and failed plugins.
     """
     # Resolved here, so a worker rebuilds the same set whatever its environment says.
@@ -352,6 +361,7 @@ def load_plugins(
             (name, _ModuleRef(p.__name__) if isinstance(p, types.ModuleType) else p)
             for name, p in given
         ),
+        tuple(categories) if categories is not None else CATEGORY_TABLE,
     )
     return _build(recipe, given)
 
@@ -359,6 +369,9 @@ def load_plugins(
 def _build(recipe: _Recipe, given: Sequence[tuple[str, object]]) -> LoadedPlugins:
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
+    extra = _category_specs(recipe.categories)
+    if extra is not None:
+        manager.add_hookspecs(extra)
     blocked = list(recipe.blocked)
     loaded = LoadedPlugins(manager=manager, blocked=blocked, _recipe=recipe)
     for name in blocked:

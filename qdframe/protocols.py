@@ -1,15 +1,16 @@
 """What a plugin implements, per registry category.
 
 These are structural types (:class:`typing.Protocol`): a plugin object needs no
-base class, only the attributes and methods below. Each registry holds
-*factories* (called with keyword options) except ``error_handlers``,
-``hardware_profiles`` and ``tunable_settings``, which hold the objects
-themselves. ``docs/plugins.md`` shows a complete plugin of each category.
+base class, only the attributes and methods below. Which registry holds
+*factories* and which the objects themselves, and how a factory is called,
+is data: the ``holds`` and ``signature`` of each row of
+:data:`qdframe.registry.CATEGORY_TABLE`. ``docs/plugins.md`` shows a complete
+plugin of each category.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
@@ -26,8 +27,11 @@ if TYPE_CHECKING:
 __all__ = [
     "Allocator",
     "Backend",
+    "CircuitRunner",
+    "CountsMitigator",
     "ErrorHandler",
     "Executor",
+    "ExpectationMitigator",
     "Mitigator",
     "Optimizer",
     "OptimizerReport",
@@ -179,23 +183,79 @@ class Executor(Protocol):
     ) -> None: ...
 
 
+class CircuitRunner(Protocol):
+    """How a mitigator runs circuits: the caller's backend, noise and seed.
+
+    Counts come back in the order of ``circuits``, clbit 0 rightmost.
+    """
+
+    def __call__(
+        self, circuits: Sequence[QuantumCircuit], *, shots: int, seed: int | None
+    ) -> Sequence[Mapping[str, int]]: ...
+
+
 @runtime_checkable
 class Mitigator(Protocol):
     """Reduces the effect of noise on results.
 
     Registered as a factory: ``registry.add("readout", ReadoutMitigator)``;
     options are keyword arguments and invalid ones raise ``ConfigError``.
-    Mitigators never choose a backend: they run circuits through
-    ``run_fn(circuits, *, shots, seed) -> list[Mapping[str, int]]`` supplied by
-    the caller (clbit 0 rightmost).
+    Mitigators never choose a backend: they run circuits through a
+    :class:`CircuitRunner` supplied by the caller.
 
-    ``kind == "counts"`` (readout) also provides
-    ``calibrate(run_fn, qubits_by_node, *, shots=None, seed=None, num_qubits=None)``,
-    ``apply(counts, *, clbit_qubits=None, circuit=None) -> dict[str, float]`` and
-    ``summary() -> dict``. ``kind == "expectation"`` (zero-noise extrapolation)
-    also provides ``estimate(circuit, observable, run_fn, *, shots=None, seed=None)``
-    returning a result with ``.value``, ``.raw_value`` and ``.to_dict()``.
+    ``kind`` says which methods it provides: ``"counts"`` (readout) those of
+    :class:`CountsMitigator`, ``"expectation"`` (zero-noise extrapolation)
+    those of :class:`ExpectationMitigator`.
     """
 
     name: str
     kind: str
+
+
+@runtime_checkable
+class CountsMitigator(Mitigator, Protocol):
+    """A mitigator of ``kind == "counts"``: calibrates, then corrects counts."""
+
+    def calibrate(
+        self,
+        run_fn: CircuitRunner,
+        qubits_by_node: Mapping[int, Sequence[int]],
+        *,
+        shots: int | None = None,
+        seed: int | None = None,
+        num_qubits: int | None = None,
+    ) -> Any:
+        """Measure the readout errors of each node's qubits and keep them."""
+        ...
+
+    def apply(
+        self,
+        counts: Mapping[str, float],
+        *,
+        clbit_qubits: Sequence[int] | None = None,
+        circuit: QuantumCircuit | None = None,
+    ) -> dict[str, float]:
+        """Mitigated probabilities of ``counts`` (``clbit_qubits[i]``: the qubit of clbit ``i``)."""
+        ...
+
+    def summary(self) -> dict[str, Any]:
+        """What the run report records about the calibration."""
+        ...
+
+
+@runtime_checkable
+class ExpectationMitigator(Mitigator, Protocol):
+    """A mitigator of ``kind == "expectation"``: estimates expectation values."""
+
+    def estimate(
+        self,
+        circuit: QuantumCircuit,
+        observable: Any,
+        run_fn: CircuitRunner,
+        *,
+        shots: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """The mitigated expectation value; the result has ``.value``,
+        ``.raw_value`` and ``.to_dict()``."""
+        ...

@@ -1,7 +1,10 @@
 """Named registries that plugins fill through the registration hooks.
 
 A :class:`Registry` holds the objects of one category (backends, topologies,
-...). Plugins never see the registry itself: each registration hook receives a
+...). The categories themselves are data: :data:`CATEGORY_TABLE` has one
+:class:`Category` row each, from which the registration hookspecs, the
+registries and the loading derive, so a category is added in one place.
+Plugins never see the registry itself: each registration hook receives a
 :class:`Registrar` bound to the calling plugin, so every entry records who
 added it and a duplicate name can name both plugins.
 """
@@ -18,27 +21,207 @@ from qdframe.errors import RegistryError
 
 __all__ = [
     "CATEGORIES",
+    "CATEGORY_TABLE",
     "KNOWN_OPTIONAL",
+    "Category",
     "Registrar",
     "Registry",
     "RegistryEntry",
+    "category_named",
 ]
 
 T = TypeVar("T")
 
-#: Registry categories and the registration hook that fills each.
-CATEGORIES: dict[str, str] = {
-    "backends": "qdframe_register_backends",
-    "topologies": "qdframe_register_topologies",
-    "allocators": "qdframe_register_allocators",
-    "optimizers": "qdframe_register_optimizers",
-    "error_handlers": "qdframe_register_error_handlers",
-    "executors": "qdframe_register_executors",
-    "mitigators": "qdframe_register_mitigators",
-    "communication_modes": "qdframe_register_communication_modes",
-    "hardware_profiles": "qdframe_register_hardware_profiles",
-    "tunable_settings": "qdframe_register_tunable_settings",
-}
+
+def _is_callable(name: str, obj: Any) -> str | None:
+    return None if callable(obj) else f"expected a callable factory, got {type(obj).__name__}"
+
+
+def _is_profile(name: str, obj: Any) -> str | None:
+    from qdframe_hal.profile import HardwareProfile
+
+    if not isinstance(obj, HardwareProfile):
+        return f"expected a qdframe_hal.HardwareProfile, got {type(obj).__name__}"
+    if obj.system_type != name:
+        return f"registered as {name!r} but its system_type is {obj.system_type!r}"
+    return None
+
+
+def _is_setting(name: str, obj: Any) -> str | None:
+    from qdframe.settings import TunableSetting
+
+    if not isinstance(obj, TunableSetting):
+        return f"expected a qdframe.settings.TunableSetting, got {type(obj).__name__}"
+    if obj.key != name:
+        return f"registered as {name!r} but its key is {obj.key!r}"
+    return None
+
+
+def _has_handle(name: str, obj: Any) -> str | None:
+    return None if callable(getattr(obj, "handle", None)) else "expected an object with handle()"
+
+
+@dataclass(frozen=True)
+class Category:
+    """One kind of thing plugins register: the single place a category is declared.
+
+    The registration hookspec, the registry and the loading of a category all
+    derive from its row of :data:`CATEGORY_TABLE`.
+
+    :param name: the registry's name, plural (``"backends"``); also the
+        attribute of :class:`qdframe.plugins.Registries`.
+    :param kind: one entry, in messages (``"backend"``).
+    :param hook: the registration hook that fills it (``qdframe_register_<name>``).
+    :param holds: ``"factory"`` (the registry holds callables that build the
+        object) or ``"object"`` (the registry holds the objects themselves).
+    :param signature: how a registered factory is called, or what an object is.
+    :param protocol: the dotted name of the class entries satisfy.
+    :param validate: returns why an object is not valid here, ``None`` when it is.
+    :param description: what the category is for (the hook's documentation
+        when it has no hand-written hookspec).
+    """
+
+    name: str
+    kind: str
+    hook: str
+    holds: str
+    signature: str
+    protocol: str
+    validate: Callable[[str, Any], str | None] | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.holds not in ("factory", "object"):
+            raise ValueError(f"category {self.name!r}: holds must be 'factory' or 'object'")
+        if self.hook != f"qdframe_register_{self.name}":
+            raise ValueError(
+                f"category {self.name!r}: its hook must be qdframe_register_{self.name}"
+            )
+
+    def new_registry(self) -> Registry[Any]:
+        """An empty registry for this category."""
+        return Registry(self.name, validate=self.validate, kind=self.kind)
+
+
+#: Every plugin category, in the order registries are filled.
+CATEGORY_TABLE: tuple[Category, ...] = (
+    Category(
+        "backends",
+        "backend",
+        "qdframe_register_backends",
+        "factory",
+        "factory(**options) -> Backend",
+        "qdframe.protocols.Backend",
+        _is_callable,
+        "Simulator backends.",
+    ),
+    Category(
+        "topologies",
+        "topology",
+        "qdframe_register_topologies",
+        "factory",
+        "builder(num_nodes, *, qubits_per_node, comm_qubits_per_node, link=None, **params)",
+        "qdframe.protocols.TopologyBuilder",
+        _is_callable,
+        "Network topologies.",
+    ),
+    Category(
+        "allocators",
+        "allocator",
+        "qdframe_register_allocators",
+        "factory",
+        "factory(**options) -> Allocator",
+        "qdframe.protocols.Allocator",
+        _is_callable,
+        "Qubit allocators.",
+    ),
+    Category(
+        "optimizers",
+        "optimizer",
+        "qdframe_register_optimizers",
+        "factory",
+        "factory(**options) -> Optimizer",
+        "qdframe.protocols.Optimizer",
+        _is_callable,
+        "Circuit and route optimizers.",
+    ),
+    Category(
+        "error_handlers",
+        "error handler",
+        "qdframe_register_error_handlers",
+        "object",
+        "an object with handles and handle(error, context, attempt)",
+        "qdframe.protocols.ErrorHandler",
+        _has_handle,
+        "Error handlers asked by the built-in qdframe_handle_error.",
+    ),
+    Category(
+        "executors",
+        "executor",
+        "qdframe_register_executors",
+        "factory",
+        "factory(**options) -> Executor (options include config=SystemConfig)",
+        "qdframe.protocols.Executor",
+        _is_callable,
+        "Executors of independent jobs.",
+    ),
+    Category(
+        "mitigators",
+        "mitigator",
+        "qdframe_register_mitigators",
+        "factory",
+        "factory(**options) -> Mitigator",
+        "qdframe.protocols.Mitigator",
+        _is_callable,
+        "Error mitigators.",
+    ),
+    Category(
+        "communication_modes",
+        "communication mode",
+        "qdframe_register_communication_modes",
+        "factory",
+        "factory(**options) -> CommunicationMode (called without options)",
+        "qdframe.distribute.modes.CommunicationMode",
+        _is_callable,
+        "Communication modes carried out outside the EPR lowering.",
+    ),
+    Category(
+        "hardware_profiles",
+        "hardware profile",
+        "qdframe_register_hardware_profiles",
+        "object",
+        "a HardwareProfile whose system_type is its name",
+        "qdframe_hal.HardwareProfile",
+        _is_profile,
+        "Hardware profiles the HAL matches a host against.",
+    ),
+    Category(
+        "tunable_settings",
+        "tunable setting",
+        "qdframe_register_tunable_settings",
+        "object",
+        "a TunableSetting whose key is its name",
+        "qdframe.settings.TunableSetting",
+        _is_setting,
+        "Settings the tuner may vary and the sharing network may apply.",
+    ),
+)
+
+#: Registry categories and the registration hook that fills each (from the table).
+CATEGORIES: dict[str, str] = {c.name: c.hook for c in CATEGORY_TABLE}
+
+
+def category_named(name: str, table: tuple[Category, ...] = CATEGORY_TABLE) -> Category:
+    """The row of ``table`` for category ``name``.
+
+    :raises RegistryError: no such category; the message lists the known ones.
+    """
+    for category in table:
+        if category.name == name:
+            return category
+    known = ", ".join(c.name for c in table)
+    raise RegistryError(f"unknown registry category {name!r}; available: {known}")
+
 
 #: Names provided by built-in plugins that need an optional extra, so an
 #: unknown-name error can say what to install.
@@ -49,8 +232,6 @@ KNOWN_OPTIONAL: dict[tuple[str, str], str] = {
     ("communication_modes", "classical"): "cutting",
     ("communication_modes", "hybrid"): "cutting",
 }
-
-_SINGULAR = {"topologies": "topology"}
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.\-]*$")
 
@@ -87,13 +268,18 @@ class Registry(Generic[T]):
     :param category: the category name, e.g. ``"backends"``.
     :param validate: returns an error message when an object is not valid for
         this category, ``None`` when it is.
+    :param kind: one entry's name in messages (default: the category less its "s").
     """
 
     def __init__(
-        self, category: str, *, validate: Callable[[str, Any], str | None] | None = None
+        self,
+        category: str,
+        *,
+        validate: Callable[[str, Any], str | None] | None = None,
+        kind: str | None = None,
     ) -> None:
         self.category = category
-        self._kind = _SINGULAR.get(category, category.removesuffix("s")).replace("_", " ")
+        self._kind = kind or category.removesuffix("s").replace("_", " ")
         self._validate = validate
         self._entries: dict[str, RegistryEntry[T]] = {}
         self._owner = "<api>"

@@ -145,3 +145,89 @@ def test_unknown_category():
     loaded = qdframe.load_plugins(autoload=False)
     with pytest.raises(RegistryError, match="unknown registry category 'gadgets'"):
         loaded.registries.by_category("gadgets")
+
+
+def _is_widget(name, obj):
+    return None if isinstance(obj, str) else f"expected a str widget, got {type(obj).__name__}"
+
+
+class WidgetPlugin:
+    @qdframe.hookimpl
+    def qdframe_register_widgets(self, registry):
+        registry.add("sprocket", "a sprocket", description="turns")
+
+
+def test_a_category_added_to_a_copy_of_the_table_yields_a_working_registry():
+    from qdframe.registry import CATEGORY_TABLE, Category
+
+    widgets = Category(
+        "widgets",
+        "widget",
+        "qdframe_register_widgets",
+        "object",
+        "a str",
+        "builtins.str",
+        _is_widget,
+        "Widgets.",
+    )
+    table = (*CATEGORY_TABLE, widgets)
+    loaded = qdframe.load_plugins(
+        autoload=False, plugins=[("widgets", WidgetPlugin())], categories=table
+    )
+    assert loaded.failures == []
+    registry = loaded.registries.widgets
+    assert registry.get("sprocket") == "a sprocket"
+    assert loaded.registries.by_category("widgets").entry("sprocket").plugin == "widgets"
+    assert loaded.registered_by("widgets") == {"widgets": ["sprocket"]}
+    with pytest.raises(RegistryError, match="unknown widget 'cog'; available: sprocket"):
+        registry.get("cog")
+    # The row's validator applies, and names the plugin and the category's kind.
+    registry.add("bad", "ok")
+    with pytest.raises(RegistryError, match=r"invalid widget 'gear'.*expected a str widget"):
+        registry.add("gear", 42)
+    # Without the row, the same plugin implements an unknown hook and is refused by name.
+    plain = qdframe.load_plugins(autoload=False, plugins=[("widgets", WidgetPlugin())])
+    assert [f.name for f in plain.failures] == ["widgets"]
+    assert "qdframe_register_widgets" in plain.failures[0].cause
+    with pytest.raises(RegistryError, match="unknown registry category 'widgets'"):
+        plain.registries.by_category("widgets")
+
+
+def test_the_table_refuses_a_malformed_row():
+    from qdframe.registry import Category
+
+    with pytest.raises(ValueError, match="holds must be 'factory' or 'object'"):
+        Category("widgets", "widget", "qdframe_register_widgets", "thing", "", "builtins.str")
+    with pytest.raises(ValueError, match="hook must be qdframe_register_widgets"):
+        Category("widgets", "widget", "qdframe_register_gadgets", "object", "", "builtins.str")
+
+
+def test_every_category_names_an_importable_protocol_and_a_documented_hook():
+    import importlib
+
+    from qdframe import hookspecs
+    from qdframe.registry import CATEGORY_TABLE
+
+    for category in CATEGORY_TABLE:
+        module, _, name = category.protocol.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), name), type), category.name
+        assert hasattr(hookspecs, category.hook), category.name
+
+
+def test_mitigator_protocols_declare_the_methods_of_each_kind():
+    from qdframe.protocols import CountsMitigator, ExpectationMitigator, Mitigator
+
+    registry = qdframe.load_plugins().registries.mitigators
+    readout, zne = registry.get("readout")(), registry.get("zne")()
+    assert isinstance(readout, CountsMitigator) and not isinstance(readout, ExpectationMitigator)
+    assert isinstance(zne, ExpectationMitigator) and not isinstance(zne, CountsMitigator)
+
+    class HalfDone:
+        name = "half"
+        kind = "counts"
+
+        def calibrate(self, run_fn, qubits_by_node, **options):
+            return None
+
+    assert isinstance(HalfDone(), Mitigator)
+    assert not isinstance(HalfDone(), CountsMitigator)  # no apply() or summary()

@@ -33,8 +33,15 @@ class MitigateStage:
         if noise is None or program is None or "readout" not in self.plugins.registries.mitigators:
             return state
         from qdframe.backend import get_backend
+        from qdframe.errors import PluginError
+        from qdframe.protocols import CountsMitigator
 
         mitigator = self.plugins.registries.mitigators.get("readout")()
+        if not isinstance(mitigator, CountsMitigator):
+            raise PluginError(
+                f"the 'readout' mitigator ({type(mitigator).__name__}) lacks calibrate(), "
+                "apply() or summary() of qdframe.protocols.CountsMitigator"
+            )
         backend = get_backend(state.backend, plugins=self.plugins)
 
         def run_fn(circuits: Any, *, shots: int, seed: int | None) -> list[dict[str, int]]:
