@@ -63,13 +63,14 @@ def choose(problem: AllocationProblem) -> tuple[str, dict[str, Any], str]:
         why = (
             "temporal: best on the dqc quality benchmark at this size (teleportation "
             "halves quantum-volume ebits; falls back to static FM when teleporting does "
-            f"not pay) and fits the {problem.time_budget_s:g} s budget ({size})"
+            f"not pay) and converges well within the {problem.time_budget_s:g} s CPU "
+            f"safety cap ({size})"
         )
     elif _within(TEMPORAL_LIMITS, n, m, k) or _within(FM_LIMITS, n, m, k):
         name = "fm"
         why = (
-            "fm: static multilevel FM is the best allocator that fits the "
-            f"{problem.time_budget_s:g} s budget at this size"
+            "fm: static multilevel FM is the best allocator that converges within the "
+            f"{problem.time_budget_s:g} s CPU safety cap at this size"
             + ("" if problem.allow_migration else " with migration disabled")
             + f" ({size})"
         )
@@ -78,14 +79,14 @@ def choose(problem: AllocationProblem) -> tuple[str, dict[str, Any], str]:
         why = (
             "locality: qubits and the network bisected together keep interacting "
             f"qubits on the same or nearby nodes of the sparse {problem.topology.name} "
-            f"network; FM and temporal search exceed the {problem.time_budget_s:g} s "
-            f"budget at {size}"
+            f"network; FM and temporal search would exceed the {problem.time_budget_s:g} s "
+            f"CPU safety cap at {size}"
         )
     else:
         name = "greedy"
         why = (
             "greedy: graph growing is linear in the gate count; FM and temporal "
-            f"search exceed the {problem.time_budget_s:g} s budget at {size}"
+            f"search would exceed the {problem.time_budget_s:g} s CPU safety cap at {size}"
         )
     if not problem.topology.is_complete and k <= FM_LIMITS[2] and name not in _SCALABLE:
         return (
