@@ -3,7 +3,7 @@
 Expectation values come from the counts (Z/I observables) or from circuit
 cutting; with ``verify`` the distributed program is checked against the
 measured original; the metrics and, with a run directory, the JSON and HTML
-report come from :mod:`qdframe.analysis`.
+report come from :mod:`qdframe.stages.metrics`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class AnalyzeStage:
     name: str = "analyze"
 
     def run(self, state: RunState) -> RunState:
-        from qdframe.analysis import build_metrics, write_run_report
+        from qdframe.stages.metrics import build_metrics, write_run_report
 
         prepared = state.require_prepared()
         result = RunResult(

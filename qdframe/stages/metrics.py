@@ -1,4 +1,4 @@
-"""The analyze stage: a run's metrics and its report.
+"""What the analyze stage measures and reports: a run's metrics and its report.
 
 :func:`build_metrics` gathers what a run measured (per-stage latency,
 throughput, CPU and memory, error rates, ebits, swaps, classical bytes,

@@ -13,17 +13,26 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from qdframe.context import RecoveryKind
+from qdframe.context import RecoveryAction, RecoveryKind
 
 if TYPE_CHECKING:
-    from qdframe.pipeline import StageFailed
     from qdframe.plugins import LoadedPlugins
     from qdframe.resources import ResourceManager
     from qdframe.stages.state import RunState
 
 __all__ = ["Recovery", "classical_fallback"]
+
+
+class _Failure(Protocol):
+    """What recovery reads of a :class:`qdframe.pipeline.StageFailed`."""
+
+    @property
+    def error(self) -> BaseException: ...
+
+    @property
+    def action(self) -> RecoveryAction: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +48,7 @@ class Recovery:
     resources: ResourceManager
     learner: Any = None
 
-    def __call__(self, failure: StageFailed, state: RunState) -> RunState | None:
+    def __call__(self, failure: _Failure, state: RunState) -> RunState | None:
         action = failure.action
         for node in action.exclude_nodes:
             self.resources.mark_node_down(node)
