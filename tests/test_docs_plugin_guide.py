@@ -7,10 +7,13 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
 from qiskit import QuantumCircuit
 
 import qdframe
 from qdframe.config import config_from_mapping
+
+pytest_plugins = ["pytester"]
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
 _SKIP = ("BackendConformance", "qdframe_moebius", "context.metrics[")
@@ -66,3 +69,49 @@ def test_guide_plugins_run_a_circuit_end_to_end():
     assert result.verified
     exact = loaded.registries.backends.get("exact")()
     assert exact.run(circuit, shots=0).statevector.shape == (8,)
+
+
+def _guide_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), re.S)
+
+
+_KIT_CASES = [
+    ("topologies", "moebius", None),
+    ("allocators", "first-fit", {"optimizes": False}),
+    ("optimizers", "drop-barriers", None),
+    ("error_handlers", "retry-timeouts", None),
+    ("executors", "serial", None),
+    ("hardware_profiles", "acme_qpu_host", None),
+]
+
+
+def test_every_guide_example_passes_its_conformance_kit():
+    from qdframe.testing.kits import check_plugin
+
+    module = _guide_plugin()
+    loaded = qdframe.load_plugins(plugins=[("guide", module)])
+    for category, name, capabilities in _KIT_CASES:
+        report = check_plugin(category, name, plugins=loaded, capabilities=capabilities)
+        assert report.ok, report.raise_for_failures()
+    # The page's own plain-Python use of a kit.
+    report = module.first_fit_report()
+    assert "check_assigns_every_qubit_within_capacity" in report.passed
+
+
+@pytest.mark.slow
+def test_the_testing_section_runs_under_pytest(pytester: pytest.Pytester) -> None:
+    blocks = _guide_blocks()
+    [tests] = [b for b in blocks if b.startswith("# tests/test_moebius.py")]
+    plugin = "\n\n".join(b for b in blocks if not any(m in b for m in _SKIP))
+    pytester.makepyfile(guide_plugin=plugin, test_moebius=tests)
+    pytester.makeini("[pytest]\nqdframe_plugins = guide_plugin\n")
+    pytester.syspathinsert()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0, result.stdout.str()
+    from qdframe.testing.kits import AllocatorKit, TopologyKit
+
+    # Every topology check, the allocator checks but two (capabilities first-fit
+    # does not declare), and the two plain tests.
+    expected = len(TopologyKit.checks()) + len(AllocatorKit.checks()) - 2 + 2
+    assert outcomes["passed"] == expected and outcomes["skipped"] == 2, outcomes
