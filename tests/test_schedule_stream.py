@@ -165,9 +165,8 @@ def test_one_pass_gives_the_reference_schedule(cases: list[_Case]) -> None:
 
 
 def _no_link_order(case: _Case) -> StreamResult:
-    inputs = dataclasses.replace(
-        case.scheduler.stream, hop_link=np.arange(len(case.scheduler.stream.hop_link))
-    )
+    hops = len(case.scheduler.stream.hop_link)
+    inputs = dataclasses.replace(case.scheduler.stream, hop_link=np.arange(hops, dtype=np.int32))
     inputs.num_links = max(inputs.num_links, len(inputs.hop_link))
     return _streamed(case, inputs=inputs)
 

@@ -291,25 +291,25 @@ class DistributedProgram:
         return int(self.delivery_hops.sum())
 
     @cached_property
-    def delivery_rows(self) -> IntArray:
+    def delivery_rows(self) -> Int32Array:
         """Rows of the ``EPR`` deliveries, ascending."""
-        return _readonly(np.flatnonzero(self.kind == OpKind.EPR))
+        return _readonly(np.flatnonzero(self.kind == OpKind.EPR), np.int32)
 
     @cached_property
-    def delivery_hops(self) -> IntArray:
+    def delivery_hops(self) -> Int32Array:
         """Links each delivery's raw pairs use (1 for every row of an expanded program)."""
         if self.raw_pairs:
-            return _readonly(np.ones(len(self.delivery_rows), dtype=np.int64))
-        return _readonly(self.protocol_hops[self.protocol[self.delivery_rows]].astype(np.int64))
+            return _readonly(np.ones(len(self.delivery_rows), dtype=np.int32))
+        return _readonly(self.protocol_hops[self.protocol[self.delivery_rows]], np.int32)
 
     @cached_property
-    def delivery_routes(self) -> tuple[IntArray, IntArray]:
+    def delivery_routes(self) -> tuple[IntArray, Int32Array]:
         """Node path of every delivery as CSR ``(ptr, nodes)``, in delivery order."""
         rows = self.delivery_rows
         if self.raw_pairs:
             ptr = np.arange(0, 2 * len(rows) + 1, 2, dtype=np.int64)
             nodes = np.stack([self.node[rows], self.node2[rows]], axis=1).reshape(-1)
-            return _readonly(ptr), _readonly(nodes.astype(np.int64))
+            return _readonly(ptr), _readonly(nodes, np.int32)
         protocols = self.protocol[rows].astype(np.int64)
         lo = self.route_ptr[protocols]
         lengths = self.route_ptr[protocols + 1] - lo
@@ -317,10 +317,10 @@ class DistributedProgram:
         np.cumsum(lengths, out=ptr[1:])
         shift = np.repeat(lo - ptr[:-1], lengths)
         nodes = self.route_nodes[np.arange(int(ptr[-1]), dtype=np.int64) + shift]
-        return _readonly(ptr), _readonly(nodes.astype(np.int64))
+        return _readonly(ptr), _readonly(nodes, np.int32)
 
     @cached_property
-    def delivery_links(self) -> tuple[IntArray, IntArray]:
+    def delivery_links(self) -> tuple[IntArray, Int32Array]:
         """Links of every delivery's raw pairs as CSR ``(ptr, links)``, in route order."""
         from qdframe.distribute.routing import link_ids
 
@@ -328,16 +328,17 @@ class DistributedProgram:
         count = len(ptr) - 1
         hop_ptr = ptr - np.arange(count + 1, dtype=np.int64)
         if not len(nodes):
-            return _readonly(hop_ptr), _readonly(np.zeros(0, dtype=np.int64))
+            return _readonly(hop_ptr), _readonly(np.zeros(0, dtype=np.int32))
         inner = np.ones(len(nodes) - 1, dtype=bool)
         inner[ptr[1:-1] - 1] = False  # pairs that straddle two routes
-        links = link_ids(self.topology, nodes[:-1][inner], nodes[1:][inner])
-        return _readonly(hop_ptr), _readonly(links)
+        near = nodes[:-1][inner].astype(np.int64)
+        far = nodes[1:][inner].astype(np.int64)
+        return _readonly(hop_ptr), _readonly(link_ids(self.topology, near, far), np.int32)
 
     @cached_property
-    def link(self) -> IntArray:
+    def link(self) -> Int32Array:
         """Per row: the link of a one-hop ``EPR`` row, else -1."""
-        out = np.full(self.num_operations, -1, dtype=np.int64)
+        out = np.full(self.num_operations, -1, dtype=np.int32)
         ptr, links = self.delivery_links
         single = np.diff(ptr) == 1
         out[self.delivery_rows[single]] = links[ptr[:-1][single]]

@@ -1,5 +1,9 @@
 """As-soon-as-possible times on the dependency graph of a program, vectorised.
 
+The reference the one-pass scheduler (:mod:`qdframe.schedule._stream`) is
+checked against in the tests: it holds every dependency edge, so it needs
+far more memory and time at scale.
+
 Program order is a topological order, so every operation can start when the
 operations it depends on have freed what it needs:
 
@@ -22,6 +26,8 @@ frontier with a handful of numpy calls.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -94,9 +100,9 @@ def dependency_edges(program: DistributedProgram, geometry: DeliveryGeometry) ->
     message_code0 = interior_code0 + num_interiors
     delivery_of_row = np.full(n, -1, dtype=np.int64)
     delivery_of_row[geometry.rows] = np.arange(num_deliveries, dtype=np.int64)
-    sources: list[IntArray] = []
-    targets: list[IntArray] = []
-    codes: list[IntArray] = []
+    sources: list[npt.NDArray[Any]] = []
+    targets: list[npt.NDArray[Any]] = []
+    codes: list[npt.NDArray[Any]] = []
 
     # Qubit chains: entries (row, q0) then (row, q1), in program order.
     pair = np.stack([program.q0, program.q1], axis=1).astype(np.int64).reshape(-1)
@@ -117,7 +123,8 @@ def dependency_edges(program: DistributedProgram, geometry: DeliveryGeometry) ->
     # Links: every hop after the previous hop on the same link.
     hop_row = geometry.rows[geometry.hop_delivery]
     if num_hops:
-        after = _next_in_chain(geometry.hop_link * num_hops + np.arange(num_hops), num_hops)
+        links = geometry.hop_link.astype(np.int64)
+        after = _next_in_chain(links * num_hops + np.arange(num_hops), num_hops)
         has = np.flatnonzero(after >= 0)
         sources.append(hop_row[has])
         targets.append(hop_row[after[has]])
@@ -127,7 +134,7 @@ def dependency_edges(program: DistributedProgram, geometry: DeliveryGeometry) ->
     # communication qubits around them.
     if num_interiors:
         interior_row = geometry.rows[geometry.interior_delivery]
-        node = geometry.interior_node
+        node = geometry.interior_node.astype(np.int64)
         after = _next_in_chain(node * num_interiors + np.arange(num_interiors), num_interiors)
         has = np.flatnonzero(after >= 0)
         sources.append(interior_row[has])

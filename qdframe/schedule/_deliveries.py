@@ -58,19 +58,22 @@ class DeliveryGeometry:
         self.route_ptr, self.route_nodes = program.delivery_routes
         self.hop_ptr, self.hop_link = program.delivery_links
         self.hops = np.diff(self.hop_ptr)
-        self.hop_delivery = np.repeat(np.arange(count, dtype=np.int64), self.hops)
-        self.home = self.route_nodes[self.route_ptr[:-1]] if count else np.zeros(0, np.int64)
-        self.end = self.route_nodes[self.route_ptr[1:] - 1] if count else np.zeros(0, np.int64)
+        # int32 throughout: ids and positions fit, and there is one entry per hop.
+        self.hop_delivery = np.repeat(np.arange(count, dtype=np.int32), self.hops)
+        self.home = self.route_nodes[self.route_ptr[:-1]] if count else np.zeros(0, np.int32)
+        self.end = self.route_nodes[self.route_ptr[1:] - 1] if count else np.zeros(0, np.int32)
         interior = np.ones(len(self.route_nodes), dtype=bool)
         interior[self.route_ptr[:-1]] = False
         interior[self.route_ptr[1:] - 1] = False
         positions = np.flatnonzero(interior)
-        owner = np.repeat(np.arange(count, dtype=np.int64), np.diff(self.route_ptr))[positions]
-        index = positions - self.route_ptr[owner]  # 1 .. h - 1 along the route
+        owner = np.repeat(np.arange(count, dtype=np.int32), np.diff(self.route_ptr))[positions]
+        index = (positions - self.route_ptr[owner]).astype(np.int32)  # 1 .. h - 1 along the route
+        del positions
         self.interior_delivery = owner
-        self.interior_node = self.route_nodes[positions]
+        self.interior_node = self.route_nodes[self.route_ptr[owner] + index]
         self.interior_index = index
-        self.interior_hop = self.hop_ptr[owner] + index - 1  # the link before the node
+        # The link before the node.
+        self.interior_hop = (self.hop_ptr[owner] + index - 1).astype(np.int32)
         self.interior_end = self.end[owner]
         # Deliveries with intermediate nodes, and where their nodes start.
         self.swapped = np.flatnonzero(self.hops > 1)

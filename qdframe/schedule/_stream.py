@@ -72,14 +72,14 @@ class StreamInputs:
     producers: npt.NDArray[np.int32]
     consumer_row: npt.NDArray[np.int64]
     consumer_message: npt.NDArray[np.int64]
-    qubit_node: npt.NDArray[np.int64]
+    qubit_node: npt.NDArray[np.int32]
     is_comm: npt.NDArray[np.bool_]
     holding: npt.NDArray[np.bool_]
-    delivery_rows: npt.NDArray[np.int64]
+    delivery_rows: npt.NDArray[np.int32]
     hop_ptr: npt.NDArray[np.int64]
-    hop_link: npt.NDArray[np.int64]
+    hop_link: npt.NDArray[np.int32]
     interior_ptr: npt.NDArray[np.int64]
-    interior_node: npt.NDArray[np.int64]
+    interior_node: npt.NDArray[np.int32]
     num_links: int
     num_nodes: int
 
@@ -103,14 +103,14 @@ def stream_inputs(program: DistributedProgram, geometry: DeliveryGeometry) -> St
         producers=producers,
         consumer_row=np.ascontiguousarray(consumer_row[order]),
         consumer_message=np.ascontiguousarray(consumer[order]),
-        qubit_node=np.ascontiguousarray(layout.qubit_node, dtype=np.int64),
+        qubit_node=np.ascontiguousarray(layout.qubit_node, dtype=np.int32),
         is_comm=np.ascontiguousarray(layout.is_comm, dtype=np.bool_),
         holding=holding,
-        delivery_rows=np.ascontiguousarray(geometry.rows, dtype=np.int64),
+        delivery_rows=np.ascontiguousarray(geometry.rows, dtype=np.int32),
         hop_ptr=np.ascontiguousarray(geometry.hop_ptr, dtype=np.int64),
-        hop_link=np.ascontiguousarray(geometry.hop_link, dtype=np.int64),
+        hop_link=np.ascontiguousarray(geometry.hop_link, dtype=np.int32),
         interior_ptr=interior_ptr,
-        interior_node=np.ascontiguousarray(geometry.interior_node, dtype=np.int64),
+        interior_node=np.ascontiguousarray(geometry.interior_node, dtype=np.int32),
         num_links=program.topology.num_links,
         num_nodes=program.num_nodes,
     )
