@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import qdframe
-from qdframe.registry import Registrar
+from qdframe.plugin import Registrar
 from qdframe_moebius.topology import build_moebius
 
 # qdframe checks this at load time and refuses the plugin with a clear message

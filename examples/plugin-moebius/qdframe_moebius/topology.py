@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qdframe.errors import ConfigError
-from qdframe.topology import LinkSpec, Topology
+from qdframe.plugin import ConfigError, LinkSpec, Topology
 
 
 def build_moebius(
