@@ -249,15 +249,23 @@ class ServerProcess:
         try:
             wait_healthy(self.url, timeout_s)
         except TimeoutError:
-            self.kill()
+            self.kill(keep_output=True)
             output = self.process.stdout.read().decode() if self.process.stdout else ""
+            self._close_output()
             raise TimeoutError(f"server did not start:\n{output}") from None
         return self
 
-    def kill(self) -> None:
+    def _close_output(self) -> None:
+        # An unclosed pipe is a ResourceWarning, an error under the test settings.
+        if self.process.stdout:
+            self.process.stdout.close()
+
+    def kill(self, *, keep_output: bool = False) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
         self.process.wait(15)
+        if not keep_output:
+            self._close_output()
 
     def terminate(self) -> None:
         if self.process.poll() is None:
@@ -266,14 +274,13 @@ class ServerProcess:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close_output()
 
     def __enter__(self) -> ServerProcess:
         return self.wait()
 
     def __exit__(self, *exc: object) -> None:
         self.terminate()
-        if self.process.stdout:
-            self.process.stdout.close()
 
 
 class Installation:
