@@ -212,8 +212,11 @@ class CostReport:
     ``cover_status`` is ``"optimal"`` when the integer program proved the
     cover optimal for this placement, ``"node_limit"`` / ``"time_limit"``
     when its search stopped (``cover_bound`` is then the proved lower bound
-    on the tree cover's ebits), and ``"koenig"`` for the pairwise model
-    alone (exact within that model). ``pairwise_ebits`` and ``tree_ebits``
+    on the tree cover's ebits), ``"comm_limited"`` when ``cover="auto"``
+    took a tree cover searched under restrictions (holding at most as many
+    copies at once as a node has communication qubits, or no detached gates)
+    because the optimum would re-open bursts, and ``"koenig"`` for the
+    pairwise model alone (exact within that model). ``pairwise_ebits`` and ``tree_ebits``
     are the bursts' ebits under each model (``tree_ebits`` is ``None`` where
     the tree cover was not searched), before any limit on communication
     qubits.
@@ -331,26 +334,37 @@ def evaluate(
     if _use_tree(cover, topology, len(remote)):
         from qdframe.cover import DEFAULT_NODE_LIMIT, DEFAULT_TIME_LIMIT_S, tree_cover
 
-        found = tree_cover(
-            topology,
-            seg_a,
-            seg_b,
-            na[remote],
-            nb[remote],
-            a[remote],
-            b[remote],
-            bound=pairwise_ebits,
-            node_limit=DEFAULT_NODE_LIMIT if node_limit is None else node_limit,
-            time_limit_s=DEFAULT_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
-        )
+        def search(**restrict: Any) -> Any:
+            return tree_cover(
+                topology,
+                seg_a,
+                seg_b,
+                na[remote],
+                nb[remote],
+                a[remote],
+                b[remote],
+                bound=pairwise_ebits,
+                node_limit=DEFAULT_NODE_LIMIT if node_limit is None else node_limit,
+                time_limit_s=DEFAULT_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
+                **restrict,
+            )
+
+        found = search()
         if found is not None:
             status, bound, tree_ebits = found.status, found.bound, found.ebits
             if found.ebits >= pairwise_ebits:
                 found = None  # the pairwise cover is as good (and proved so if optimal)
-            elif cover == "auto" and not _tree_pays(problem, allocation, rows[remote], found):
-                # Too few communication qubits for it: the pairwise cover is
-                # used and reported as such.
-                found, status, bound = None, "koenig", None
+            elif cover == "auto":
+                restricted = (
+                    lambda: search(positions=rows[remote], capacity=topology.comm_qubits),
+                    lambda: search(detached=False),
+                )
+                chosen = _fewest_pairs(problem, allocation, rows[remote], found, restricted)
+                if chosen is None:
+                    # Too few communication qubits for any tree cover to pay.
+                    found, status, bound = None, "koenig", None
+                elif chosen is not found:
+                    found, status = chosen, "comm_limited"
 
     teleport_ebits = int(tele_hops.sum())
     teleportations: Teleportations | None = Teleportations(moves, tele_hops) if records else None
@@ -410,23 +424,45 @@ def evaluate(
     )
 
 
-def _tree_pays(
-    problem: AllocationProblem, allocation: Allocation, remote_rows: IntArray, found: Any
-) -> bool:
-    """Whether the tree cover still uses fewer EPR pairs than the pairwise one
-    once lowered with the network's communication qubits.
+def _fewest_pairs(
+    problem: AllocationProblem,
+    allocation: Allocation,
+    remote_rows: IntArray,
+    found: Any,
+    restricted: tuple[Any, ...],
+) -> Any:
+    """The tree cover that uses fewest EPR pairs once lowered with the
+    network's communication qubits, if fewer than the pairwise cover's; else
+    ``None``.
 
-    Tree covers tend to gather many copies on one node at once (the node
-    where detached gates meet); where a node holds fewer communication
-    qubits than that, the lowering re-opens bursts, and each re-opening
-    costs its ebits again.
+    Tree covers tend to gather many copies on one node at once (where
+    detached gates meet); where a node holds fewer communication qubits than
+    that, the lowering re-opens bursts, and each re-opening costs its ebits
+    again. ``found`` is the unrestricted optimum; ``restricted`` make covers
+    that hold fewer copies at once (searched only when ``found`` re-opens).
     """
     from qdframe.distribute.lower import ebit_account
 
     pairwise = evaluate(problem, allocation, check=False, cover="pairwise")
-    tree = replace(pairwise, bursts=_tree_records(problem, remote_rows, found))
-    tree_pairs = ebit_account(problem, allocation, cost=tree).ebits
-    return tree_pairs < ebit_account(problem, allocation, cost=pairwise).ebits
+
+    def pairs(cover: Any) -> int:
+        tree = replace(pairwise, bursts=_tree_records(problem, remote_rows, cover))
+        return ebit_account(problem, allocation, cost=tree).ebits
+
+    best, best_pairs = None, ebit_account(problem, allocation, cost=pairwise).ebits
+    first = pairs(found)
+    if first < best_pairs:
+        best, best_pairs = found, first
+    if first == found.ebits:
+        return best  # nothing re-opened: no restriction can do better
+    for make in restricted:
+        other = make()
+        if other is None or other.ebits >= pairwise.cat_ebits:
+            continue
+        count = pairs(other)
+        if count < best_pairs:
+            best, best_pairs = other, count
+    return best
 
 
 def _use_tree(cover: str, topology: Any, remote_gates: int) -> bool:

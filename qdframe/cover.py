@@ -109,6 +109,8 @@ def tree_cover(
     *,
     bound: int | None = None,
     detached: bool = True,
+    positions: IntArray | None = None,
+    capacity: IntArray | None = None,
     node_limit: int = DEFAULT_NODE_LIMIT,
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
 ) -> TreeCover | None:
@@ -119,6 +121,11 @@ def tree_cover(
     :param bound: ebits of a known cover; the solver looks only for covers at
         most this expensive.
     :param detached: allow gates on a third node.
+    :param positions: the gates' positions in the circuit (needed with ``capacity``).
+    :param capacity: communication qubits per node: no node may hold more
+        copies at once than it has, counting a copy as held from the first to
+        the last remote gate of its segment (more than the lowering holds it,
+        so this only ever rules covers out).
     :returns: the cover, or ``None`` when the instance is too large
         (:data:`MAX_VARIABLES`) or the solver found no cover within its limits.
     """
@@ -200,6 +207,15 @@ def tree_cover(
         upper.append(np.zeros(len(seg_ids)))
     cost = np.zeros(num_vars)
     cost[:num_y] = 1.0
+    if capacity is not None and positions is not None:
+        made = _capacity_rows(la, lb, positions, home, np.asarray(capacity, np.int64), k, count)
+        if made is None:
+            return None
+        for r, c, lo_, hi_ in made:
+            add(r, c, np.ones(len(c)))
+            lower.append(lo_)
+            upper.append(hi_)
+            count += len(lo_)
     if bound is not None:
         add(np.full(num_y, count, dtype=np.int64), np.arange(num_y, dtype=np.int64), cost[:num_y])
         lower.append(np.array([-np.inf]))
@@ -244,6 +260,59 @@ def tree_cover(
     proved = float(result.fun) if status == "optimal" else float(dual if dual is not None else 0)
     y = np.asarray(result.x[:num_y]).reshape(num_seg, k) > 0.5
     return _extract(topology, dist, y, segments, owner, home, la, lb, na, nb, status, proved)
+
+
+#: Largest number of constraint entries :func:`_capacity_rows` builds.
+_MAX_CAPACITY_ENTRIES = 2_000_000
+
+
+def _capacity_rows(
+    la: IntArray,
+    lb: IntArray,
+    rows: IntArray,
+    home: IntArray,
+    capacity: IntArray,
+    k: int,
+    first_row: int,
+) -> list[tuple[IntArray, IntArray, npt.NDArray[np.float64], npt.NDArray[np.float64]]] | None:
+    """``sum y[s, n] <= capacity[n]`` over the segments ``s`` whose remote
+    gates span the start of another segment (where the number held can rise),
+    for every node; only where more segments than that could be held."""
+    num_seg = len(home)
+    start = np.full(num_seg, np.iinfo(np.int64).max, dtype=np.int64)
+    end = np.full(num_seg, -1, dtype=np.int64)
+    for seg in (la, lb):
+        np.minimum.at(start, seg, rows)
+        np.maximum.at(end, seg, rows)
+    order = np.argsort(start, kind="stable")
+    made = []
+    entries = 0
+    row = first_row
+    seen: set[bytes] = set()
+    for s in order.tolist():
+        t = start[s]
+        live = np.flatnonzero((start <= t) & (end >= t))
+        for n in range(k):
+            members = live[home[live] != n]
+            if len(members) <= capacity[n]:
+                continue
+            key = members.tobytes() + bytes([n % 256, n // 256])
+            if key in seen:
+                continue
+            seen.add(key)
+            entries += len(members)
+            if entries > _MAX_CAPACITY_ENTRIES:
+                return None
+            made.append(
+                (
+                    np.full(len(members), row, dtype=np.int64),
+                    (members * k + n).astype(np.int64),
+                    np.array([-np.inf]),
+                    np.array([float(capacity[n])]),
+                )
+            )
+            row += 1
+    return made
 
 
 def _extract(

@@ -227,3 +227,53 @@ def test_a_copy_made_from_the_wrong_parent_is_rejected() -> None:
     good = lower(problem, allocation, cost=report, circuit=circuit)
     assert good.ebits == report.ebits + good.split_ebits
     assert verify(qft_no_swaps(n), good).verified
+
+
+def test_auto_searches_covers_that_fit_the_communication_qubits() -> None:
+    # On a ring of four the unrestricted tree cover re-opens many bursts with
+    # two communication qubits; auto takes a restricted one that still beats
+    # the pairwise cover once lowered.
+    problem, allocation = _qft(16, 4, "ring", comm=2)
+    pairwise = evaluate(problem, allocation, cover="pairwise")
+    tree = evaluate(problem, allocation, cover="tree")
+    auto = evaluate(problem, allocation)
+    pairs = {
+        name: lower(problem, allocation, cost=report).ebits
+        for name, report in (("pairwise", pairwise), ("tree", tree), ("auto", auto))
+    }
+    assert pairs["tree"] > pairs["pairwise"]
+    assert auto.cover == "tree" and auto.cover_status == "comm_limited"
+    assert pairs["auto"] < pairs["pairwise"]
+    assert auto.tree_ebits == tree.ebits <= auto.ebits < pairwise.ebits
+
+
+def test_capacity_rows_bound_the_copies_a_node_holds_at_once() -> None:
+    from qdframe.cover import tree_cover
+
+    problem, allocation = _qft(8, 4, "all")
+    report = evaluate(problem, allocation, cover="pairwise")
+    rows = problem.gates.pair_rows
+    qubits = problem.gates.qubits[rows].astype(np.int64)
+    nodes = allocation.assignment[0][qubits].astype(np.int64)
+    remote = np.flatnonzero(nodes[:, 0] != nodes[:, 1])
+    from qdframe.cost import _segments
+
+    seg_a, seg_b = _segments(
+        problem, allocation.migrations(), rows[remote], qubits[remote, 0], qubits[remote, 1]
+    )
+    args = (problem.topology, seg_a, seg_b, nodes[remote, 0], nodes[remote, 1])
+    args += (qubits[remote, 0], qubits[remote, 1])
+    free = tree_cover(*args)
+    assert free is not None and free.ebits < report.ebits
+    # No cover holds one copy per node at a time; two at a time costs more.
+    assert tree_cover(*args, positions=rows[remote], capacity=np.ones(4, dtype=np.int64)) is None
+    held = tree_cover(*args, positions=rows[remote], capacity=np.full(4, 2, dtype=np.int64))
+    assert held is not None and held.ebits > free.ebits
+    for node in range(4):
+        starts, ends = [], []
+        for s in held.copy_segment[held.copy_node == node].tolist():
+            mine = rows[remote][(seg_a == s) | (seg_b == s)]
+            starts.append(int(mine.min()))
+            ends.append(int(mine.max()))
+        for t in starts:
+            assert sum(lo <= t <= hi for lo, hi in zip(starts, ends, strict=True)) <= 2
