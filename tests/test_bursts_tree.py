@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from qiskit import QuantumCircuit
 
 from qdframe.allocation import Allocation, AllocationProblem, GateArray, normalize_circuit
 from qdframe.cost import evaluate
@@ -277,3 +278,41 @@ def test_capacity_rows_bound_the_copies_a_node_holds_at_once() -> None:
             ends.append(int(mine.max()))
         for t in starts:
             assert sum(lo <= t <= hi for lo, hi in zip(starts, ends, strict=True)) <= 2
+
+
+@st.composite
+def _sliced(draw: st.DrawFn) -> tuple[QuantumCircuit, AllocationProblem, Allocation]:
+    n = draw(st.integers(3, 5))
+    k = draw(st.integers(3, 4))
+    kind = draw(st.sampled_from(["all", "ring"]))
+    circuit = QuantumCircuit(n)
+    for _ in range(draw(st.integers(3, 12))):
+        a = draw(st.integers(0, n - 1))
+        if draw(st.integers(0, 3)) == 0:
+            circuit.u(0.3 + a, 0.2, 0.1, a)
+        else:
+            b = draw(st.integers(0, n - 2))
+            circuit.cp(0.4 + 0.1 * a, a, b + (b >= a))
+    normalised = normalize_circuit(circuit)
+    gates = GateArray.from_circuit(normalised)
+    capacity = math.ceil(n / k) + 1
+    comm = draw(st.integers(2, 3))
+    problem = AllocationProblem(gates, _network(kind, k, capacity, comm))
+    slots = [node for node in range(k) for _ in range(capacity)]
+    cuts = sorted(draw(st.sets(st.integers(1, max(1, gates.num_gates - 1)), max_size=2)))
+    cuts = [c for c in cuts if c < gates.num_gates]
+    table = [draw(st.permutations(slots))[:n] for _ in range(len(cuts) + 1)]
+    return circuit, problem, Allocation(np.array(table), [0, *cuts])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_sliced())
+def test_tree_programs_with_teleportations_verify(
+    case: tuple[QuantumCircuit, AllocationProblem, Allocation],
+) -> None:
+    circuit, problem, allocation = case
+    report = evaluate(problem, allocation, cover="tree")
+    program = lower(problem, allocation, cost=report, circuit=normalize_circuit(circuit))
+    assert program.plan_ebits == report.ebits
+    assert program.ebits == report.ebits + program.split_ebits
+    assert verify(circuit, program).verified
