@@ -7,7 +7,10 @@ import re
 import shutil
 import subprocess
 import sys
+import types
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,21 +18,78 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
-# Pages whose Python snippets are fragments of a larger program (they use
-# names such as `circuit` or a `system.toml` the page never defines) or need
-# services the tests do not start. Each is listed with why; a page not listed
-# here must run top to bottom.
+# Pages whose Python blocks are not run, each with why. Every other page runs
+# top to bottom, after the setup below gives it what it assumes the reader has
+# (a `circuit`, a run's `context`, a package the page writes itself).
 _FRAGMENTS = {
     "allocators.md": "reads a system.toml of the reader's own",
-    "backends.md": "uses the reader's `circuit`",
     "distribution.md": "API walk-through of lower-level functions under revision",
     "executors.md": "uses the reader's `circuits` and a Dask cluster",
-    "hal.md": "fragments of the HAL API",
     "hooks.md": "generated signatures, not code to run",
     "network.md": "needs a sharing server and a system.toml",
-    "plugins.md": "checked by tests/test_docs_plugin_guide.py",
-    "reports.md": "call signatures, not code to run",
-    "topologies.md": "fragments of the topology API",
+    "plugins.md": "run by tests/test_docs_plugin_guide.py and tests/test_plugin_set_explicit.py",
+}
+
+
+def _bell() -> Any:
+    from qiskit import QuantumCircuit
+
+    circuit = QuantumCircuit(2)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.measure_all()
+    return circuit
+
+
+def _setup_backends(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+    import qdframe
+
+    namespace["circuit"] = _bell()
+    # The page's conformance example imports the reader's own backend module.
+    mysim = types.ModuleType("mysim")
+    mysim.MySimBackend = lambda **options: qdframe.get_backend("numpy", **options)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "mysim", mysim)
+
+
+def _setup_hal(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+    namespace["circuit"] = _bell()
+    # The page writes a plugin package, qdframe_pi, and then tests it: install
+    # its plugin block as that package.
+    [plugin] = [
+        b
+        for b in _blocks(DOCS / "hal.md")
+        if b.startswith("# src/qdframe_pi/plugin.py") and "RASPBERRY_PI_5 =" in b
+    ]
+    package = tmp / "qdframe_pi"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "plugin.py").write_text(plugin, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp))
+
+
+def _setup_reports(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+    import qdframe
+    from qdframe.config import config_from_mapping
+    from qdframe.context import RunContext
+    from qdframe.topology import build_topology
+
+    config = config_from_mapping(
+        {"distributed": {"num_nodes": 4, "qubits_per_node": 1, "network_topology": "ring"}}
+    )
+    run_dir = tmp / "run"
+    namespace.update(
+        circuit=_bell(),
+        config=config,
+        topology=build_topology(config, plugins=qdframe.default_plugins()),
+        context=RunContext(run_id="docs-report", config=config, run_dir=run_dir),
+        run_dir=run_dir,
+    )
+
+
+_SETUP: dict[str, Callable[[dict[str, Any], pytest.MonkeyPatch, Path], None]] = {
+    "backends.md": _setup_backends,
+    "hal.md": _setup_hal,
+    "reports.md": _setup_reports,
 }
 
 
@@ -83,9 +143,15 @@ def test_fragment_list_names_real_pages() -> None:
 def test_page_snippets_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {"__name__": f"docs_{Path(page).stem}"}
+    namespace: dict[str, Any] = {"__name__": f"docs_{Path(page).stem}"}
+    if page in _SETUP:
+        _SETUP[page](namespace, monkeypatch, tmp_path)
     for block in _blocks(DOCS / page):
         exec(compile(block, str(DOCS / page), "exec"), namespace)
+    # A page that shows a test of the reader's runs it too.
+    for name, value in list(namespace.items()):
+        if name.startswith("test_") and callable(value):
+            value()
 
 
 @pytest.mark.slow
