@@ -37,7 +37,11 @@ Two cover models say which copies exist (``cover=``):
     ``"tree"`` where it applies - at most :data:`AUTO_MAX_NODES` nodes, at
     most :data:`AUTO_MAX_REMOTE_GATES` remote gates, and at least two
     communication qubits on every node (a copy made from a copy, and a
-    detached gate, hold two on one node) - else ``"pairwise"``.
+    detached gate, hold two on one node) - and pays once lowered with the
+    network's communication qubits (re-opened bursts cost their ebits again;
+    when the optimum re-opens some, covers that hold fewer copies at once
+    are searched too, and the one with the fewest lowered EPR pairs is
+    kept); else ``"pairwise"``.
 
 On an all-to-all network the pairwise count equals pytket-dqc's
 ``Distribution.cost()`` for hyperedges whose gates sit on the home node of
