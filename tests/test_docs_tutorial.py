@@ -9,6 +9,7 @@ import subprocess
 import sys
 import types
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ DOCS = ROOT / "docs"
 _FRAGMENTS = {
     "allocators.md": "reads a system.toml of the reader's own",
     "distribution.md": "API walk-through of lower-level functions under revision",
-    "executors.md": "uses the reader's `circuits` and a Dask cluster",
     "hooks.md": "generated signatures, not code to run",
     "network.md": "needs a sharing server and a system.toml",
     "plugins.md": "run by tests/test_docs_plugin_guide.py and tests/test_plugin_set_explicit.py",
@@ -41,7 +41,9 @@ def _bell() -> Any:
     return circuit
 
 
-def _setup_backends(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+def _setup_backends(
+    namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path, stack: ExitStack
+) -> None:
     import qdframe
 
     namespace["circuit"] = _bell()
@@ -51,7 +53,9 @@ def _setup_backends(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setitem(sys.modules, "mysim", mysim)
 
 
-def _setup_hal(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+def _setup_hal(
+    namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path, stack: ExitStack
+) -> None:
     namespace["circuit"] = _bell()
     # The page writes a plugin package, qdframe_pi, and then tests it: install
     # its plugin block as that package.
@@ -67,7 +71,9 @@ def _setup_hal(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: 
     monkeypatch.syspath_prepend(str(tmp))
 
 
-def _setup_reports(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
+def _setup_reports(
+    namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path, stack: ExitStack
+) -> None:
     import qdframe
     from qdframe.config import config_from_mapping
     from qdframe.context import RunContext
@@ -86,10 +92,43 @@ def _setup_reports(namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, t
     )
 
 
-_SETUP: dict[str, Callable[[dict[str, Any], pytest.MonkeyPatch, Path], None]] = {
+def _setup_executors(
+    namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path, stack: ExitStack
+) -> None:
+    pytest.importorskip("distributed")
+    import socket
+
+    from distributed import LocalCluster
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 8786)) == 0:
+            pytest.skip("port 8786 is taken; the page's external cluster listens there")
+    # The page's "existing cluster" at tcp://127.0.0.1:8786, started for it.
+    cluster = LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        scheduler_port=8786,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    stack.callback(cluster.close)
+    namespace.update(circuits=[_bell() for _ in range(3)], json_flag=False)
+    # The page's `simulate` is a function of a script: a forked pool finds it
+    # in the page's module, and Dask workers receive it by value, as they do
+    # a notebook's functions.
+    import cloudpickle
+
+    module = sys.modules[namespace["__name__"]]
+    cloudpickle.register_pickle_by_value(module)
+    stack.callback(cloudpickle.unregister_pickle_by_value, module)
+
+
+_SETUP: dict[str, Callable[[dict[str, Any], pytest.MonkeyPatch, Path, ExitStack], None]] = {
     "backends.md": _setup_backends,
     "hal.md": _setup_hal,
     "reports.md": _setup_reports,
+    "executors.md": _setup_executors,
 }
 
 
@@ -143,15 +182,19 @@ def test_fragment_list_names_real_pages() -> None:
 def test_page_snippets_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, Any] = {"__name__": f"docs_{Path(page).stem}"}
-    if page in _SETUP:
-        _SETUP[page](namespace, monkeypatch, tmp_path)
-    for block in _blocks(DOCS / page):
-        exec(compile(block, str(DOCS / page), "exec"), namespace)
-    # A page that shows a test of the reader's runs it too.
-    for name, value in list(namespace.items()):
-        if name.startswith("test_") and callable(value):
-            value()
+    # The page runs as a module of its own, as a reader's script would.
+    module = types.ModuleType(f"docs_{Path(page).stem}")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    namespace: dict[str, Any] = module.__dict__
+    with ExitStack() as stack:
+        if page in _SETUP:
+            _SETUP[page](namespace, monkeypatch, tmp_path, stack)
+        for block in _blocks(DOCS / page):
+            exec(compile(block, str(DOCS / page), "exec"), namespace)
+        # A page that shows a test of the reader's runs it too.
+        for name, value in list(namespace.items()):
+            if name.startswith("test_") and callable(value):
+                value()
 
 
 @pytest.mark.slow
