@@ -26,7 +26,6 @@ _FRAGMENTS = {
     "allocators.md": "reads a system.toml of the reader's own",
     "distribution.md": "API walk-through of lower-level functions under revision",
     "hooks.md": "generated signatures, not code to run",
-    "network.md": "needs a sharing server and a system.toml",
     "plugins.md": "run by tests/test_docs_plugin_guide.py and tests/test_plugin_set_explicit.py",
 }
 
@@ -124,11 +123,30 @@ def _setup_executors(
     stack.callback(cloudpickle.unregister_pickle_by_value, module)
 
 
+def _setup_network(
+    namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp: Path, stack: ExitStack
+) -> None:
+    pytest.importorskip("fastapi")
+    import _network_fixtures as nf
+
+    # A real sharing server on 127.0.0.1 and the reader's system.toml naming it.
+    url = stack.enter_context(nf.thread_server(database_url=f"sqlite:///{tmp / 'share.db'}"))
+    (tmp / "system.toml").write_text(
+        "[network]\n"
+        "enabled = true\n"
+        f'primary_server = "{url}"\n'
+        f'local_cache_file = "{tmp / "cache" / "shared_optimizations.json"}"\n'
+        "auto_sync_interval_s = 3600.0\n",
+        encoding="utf-8",
+    )
+
+
 _SETUP: dict[str, Callable[[dict[str, Any], pytest.MonkeyPatch, Path, ExitStack], None]] = {
     "backends.md": _setup_backends,
     "hal.md": _setup_hal,
     "reports.md": _setup_reports,
     "executors.md": _setup_executors,
+    "network.md": _setup_network,
 }
 
 
