@@ -204,15 +204,10 @@ def make_plan(
             raise ConfigError("no allocator is registered; install or enable an allocator plugin")
         name = "sequential" if "sequential" in names else names[0]
         reason = f"{name}: no 'auto' policy is registered"
-    options = dict(allocator_options or {})
-    if name == "ensemble":
-        # The [ensemble] block configures the ensemble allocator.
-        options.setdefault("config", config.ensemble)
-        # Members named by the user may come from any plugin of this run.
-        options.setdefault("plugins", loaded)
-        if executor is not None:
-            options.setdefault("executor", executor)
-    allocator = registry.get(name)(**options)
+    factory = registry.get(name)
+    options = _run_options(factory, config, loaded, executor)
+    options.update(allocator_options or {})
+    allocator = factory(**options)
 
     mark = time.perf_counter()
     allocation = allocator.allocate(problem, seed=seed)
@@ -239,3 +234,26 @@ def make_plan(
         reason=reason,
         timings={k: round(v, 4) for k, v in timings.items()},
     )
+
+
+def _run_options(
+    factory: Any, config: SystemConfig, plugins: LoadedPlugins, executor: Any
+) -> dict[str, Any]:
+    """What the run gives an allocator factory that asks for it, whatever its name.
+
+    A factory whose ``OPTIONS`` name ``plugins`` or ``executor`` gets the
+    run's plugin set (members it names may come from any plugin of the run)
+    and executor; one that also names ``config`` and declares a
+    ``CONFIG_SECTION`` gets that block of the configuration (the ensemble
+    allocator: ``[ensemble]``).
+    """
+    declared = getattr(factory, "OPTIONS", None) or {}
+    options: dict[str, Any] = {}
+    section = getattr(factory, "CONFIG_SECTION", None)
+    if "config" in declared and isinstance(section, str):
+        options["config"] = getattr(config, section)
+    if "plugins" in declared:
+        options["plugins"] = plugins
+    if "executor" in declared and executor is not None:
+        options["executor"] = executor
+    return options

@@ -130,7 +130,8 @@ CATEGORY_TABLE: tuple[Category, ...] = (
         "allocator",
         "qdframe_register_allocators",
         "factory",
-        "factory(**options) -> Allocator",
+        "factory(**options) -> Allocator; OPTIONS naming plugins, executor or config "
+        "(with CONFIG_SECTION) get the run's",
         "qdframe.protocols.Allocator",
         _is_callable,
         "Qubit allocators.",

@@ -248,3 +248,70 @@ def test_stages_and_analysis_import_neither_the_system_nor_the_orchestrator():
     analysis = _imports(ROOT / "qdframe" / "analysis.py")
     assert not analysis & {"qdframe.system", "qdframe.orchestration"}
     assert "_Outcome" not in (ROOT / "qdframe" / "analysis.py").read_text(encoding="utf-8")
+
+
+class Asking:
+    """An allocator, not named ensemble, that asks for the run's plugin set and [ensemble]."""
+
+    name = "asking"
+    CONFIG_SECTION = "ensemble"
+    OPTIONS: ClassVar[dict[str, object]] = {"config": None, "plugins": None}
+    built: ClassVar[list[dict[str, object]]] = []
+
+    def __init__(self, **options):
+        self.built.append(options)
+        self._inner = options["plugins"].registries.allocators.get("sequential")()
+
+    def allocate(self, problem, *, seed=None):
+        return self._inner.allocate(problem, seed=seed)
+
+
+class Plain:
+    name = "plain"
+    built: ClassVar[list[dict[str, object]]] = []
+
+    def __init__(self, **options):
+        self.built.append(options)
+        from qdframe.allocation import Allocation
+
+        self._allocation = Allocation
+
+    def allocate(self, problem, *, seed=None):
+        import numpy as np
+
+        nodes = np.repeat(np.arange(problem.num_nodes), problem.capacities)
+        return self._allocation.static(nodes[: problem.num_qubits], allocator=self.name)
+
+
+class AllocatorPlugin:
+    @qd.hookimpl
+    def qdframe_register_allocators(self, registry):
+        registry.add("asking", Asking)
+        registry.add("plain", Plain)
+
+
+@pytest.mark.parametrize("name", ["asking", "plain"])
+def test_allocator_factories_get_the_run_options_they_declare(name):
+    loaded = load_plugins(plugins=[("allocators-test", AllocatorPlugin())])
+    config = config_from_mapping(
+        {
+            "distributed": {
+                "num_nodes": 2,
+                "qubits_per_node": 2,
+                "network_topology": "ring",
+                "allocator": name,
+            },
+            "ensemble": {"num_distributors": 3},
+        }
+    )
+    Asking.built.clear()
+    Plain.built.clear()
+    with qd.DistributedSystem(config, plugins=loaded) as system:
+        plan = system.plan(ghz(4))
+    assert plan.allocation.assignment.shape[-1] == 4
+    if name == "asking":
+        (options,) = Asking.built
+        assert options["plugins"] is loaded
+        assert options["config"].num_distributors == 3
+    else:
+        assert Plain.built == [{}]  # declares nothing, gets nothing

@@ -227,6 +227,8 @@ class EnsembleAllocator(BaseAllocator):
     """
 
     name: ClassVar[str] = "ensemble"
+    #: The configuration block planning passes as ``config``.
+    CONFIG_SECTION: ClassVar[str] = "ensemble"
     OPTIONS: ClassVar[dict[str, Any]] = {
         "num_distributors": None,
         "aggregation_method": None,
