@@ -199,11 +199,21 @@ def test_fragment_list_names_real_pages() -> None:
         assert _blocks(DOCS / name), f"{name} has no python snippets; drop it from the list"
 
 
+# Pages whose snippets take more than a few seconds (the executors page
+# starts two Dask clusters).
+_SLOW_PAGES = {"executors.md"}
+
+
 @pytest.mark.parametrize(
     "page",
-    sorted(
-        p.name for p in DOCS.glob("*.md") if p.name not in _FRAGMENTS and p.name != "tutorial.md"
-    ),
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name in _SLOW_PAGES else name
+        for name in sorted(
+            p.name
+            for p in DOCS.glob("*.md")
+            if p.name not in _FRAGMENTS and p.name != "tutorial.md"
+        )
+    ],
 )
 def test_page_snippets_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
