@@ -475,3 +475,35 @@ def test_checks_are_listed_in_definition_order() -> None:
     assert checks[0] == "check_is_a_topology_builder"
     assert checks[-1] == "check_impossible_size_is_a_config_error"
     assert all(c.startswith("check_") for c in checks)
+
+
+# ------------------------------------------------------------ command line
+
+
+def _module(*args: str) -> Any:
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "qdframe.testing", "kit", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_command_line_runs_a_kit_and_says_how_it_went() -> None:
+    import json
+
+    passed = _module("topologies", "ring", "--json")
+    assert passed.returncode == 0, passed.stderr
+    report = json.loads(passed.stdout)
+    assert report["ok"] and report["subject"] == "topology 'ring'"
+    # A torus of 5 nodes cannot be built: the declared size fails the kit.
+    failed = _module("topologies", "torus", "--capability", "sizes=(5,)")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "fails" in failed.stdout and "check_connected: failed" in failed.stdout
+    usage = _module("topologies", "ring", "--capability", "colour=1")
+    assert usage.returncode == 2 and "allowed: params, sizes" in usage.stderr
+    unknown = _module("spaceships", "ring")
+    assert unknown.returncode == 2 and "no conformance kit" in unknown.stderr

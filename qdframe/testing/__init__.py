@@ -1,12 +1,18 @@
-"""Testing tools shipped with qdframe: the backend conformance suite.
+"""Testing tools shipped with qdframe: conformance suites for plugin authors.
 
-A backend author runs :class:`BackendConformance` against their backend with
-pytest (see :mod:`qdframe.testing.conformance` and ``docs/backends.md``).
+* Backends: :class:`BackendConformance`, run with pytest (see
+  :mod:`qdframe.testing.conformance` and ``docs/backends.md``).
+* Every other category (allocators, topologies, executors, error handlers,
+  optimizers, mitigators, hardware profiles): a kit in
+  :mod:`qdframe.testing.kits`, run by :func:`check_plugin`, by
+  ``python -m qdframe.testing kit CATEGORY NAME``, or one pytest test per check
+  through the classes and fixtures of :mod:`qdframe.testing.pytest_plugin`
+  (``docs/plugins.md``, "Testing your plugin").
+
 :func:`chi_square_test` and the reference circuits in
-:mod:`qdframe.testing.circuits` are useful on their own.
-
-Importing :class:`BackendConformance` needs pytest; the statistics helpers do
-not.
+:mod:`qdframe.testing.circuits` are useful on their own. Importing
+:class:`BackendConformance` needs pytest; the kits and the statistics helpers
+do not. Both load on first use.
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from qdframe.testing.stats import (
 
 if TYPE_CHECKING:
     from qdframe.testing.conformance import BackendConformance
+    from qdframe.testing.kits import ConformanceReport, check_plugin
 
 __all__ = [
     "BackendConformance",
     "ChiSquareResult",
+    "ConformanceReport",
+    "check_plugin",
     "chi_square_pvalue",
     "chi_square_test",
     "regularized_gamma_q",
@@ -38,4 +47,8 @@ def __getattr__(name: str) -> Any:
         from qdframe.testing.conformance import BackendConformance
 
         return BackendConformance
+    if name in ("check_plugin", "ConformanceReport"):
+        from qdframe.testing import kits
+
+        return getattr(kits, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -180,7 +180,8 @@ class Kit:
         """Release what the checks started (executors override this)."""
 
     def _subject_text(self) -> str:
-        return f"{self.category.removesuffix('s').replace('_', ' ')} {self.name!r}"
+        kind = "topology" if self.category == "topologies" else self.category.removesuffix("s")
+        return f"{kind.replace('_', ' ')} {self.name!r}"
 
     # ------------------------------------------------------------ helpers
 
