@@ -303,7 +303,11 @@ def test_executor_kit_rejects_broken_executors() -> None:
     } <= _failed(reversed_)
     assert "check_job_errors_propagate" not in _failed(reversed_)
     swallowing = ExecutorKit(_Swallowing).run()
-    assert {"check_job_errors_propagate", "check_retries_are_bounded"} <= _failed(swallowing)
+    assert {
+        "check_job_errors_propagate",
+        "check_retries_are_bounded",
+        "check_a_failed_batch_cancels_waiting_jobs",
+    } <= _failed(swallowing)
     assert "check_results_come_back_in_submission_order" not in _failed(swallowing)
 
 

@@ -64,6 +64,16 @@ def count_runs(marker: str) -> int:
     return len(Path(marker).read_text(encoding="utf-8").splitlines())
 
 
+def fail_first_then_mark(job: tuple[str, int]) -> int:
+    """Job 0 fails at once; every other job sleeps, then leaves a marker file."""
+    folder, index = job
+    if index == 0:
+        raise JobFailed("job 0 failed on purpose")
+    time.sleep(0.1)
+    (Path(folder) / f"ran-{index}").touch()
+    return index
+
+
 def count_then_fail(marker: str) -> int:
     """Record the run in the marker file, then fail."""
     runs = count_runs(marker)
@@ -159,6 +169,23 @@ class ExecutorKit(Kit):
             assert runs == 3, f"max_retries=2 but the job ran {runs} times"
             return
         raise AssertionError("a job that always fails did not raise")
+
+    def check_a_failed_batch_cancels_waiting_jobs(self) -> None:
+        """Once a job has failed for good, jobs that have not started are not run."""
+        folder = Path(self._marker("cancel"))
+        folder.mkdir()
+        jobs = [(str(folder), i) for i in range(16)]
+        try:
+            self._open().map(fail_first_then_mark, jobs, max_retries=0)
+        except JobFailed:
+            pass
+        else:
+            raise AssertionError("map() returned although job 0 raised")
+        time.sleep(2.0)  # jobs that were not cancelled finish meanwhile
+        ran = len(list(folder.iterdir()))
+        assert ran < len(jobs) - 1, (
+            f"all {ran} other jobs ran after job 0 failed; cancel the jobs not yet started"
+        )
 
     def check_progress_is_reported(self) -> None:
         """progress(done, total) ends at (total, total) and never goes back."""
