@@ -48,7 +48,12 @@ splitting into their outcomes).
     reset a fresh qubit; communication and record qubits start in ``|0>``
     (ancillary) and their final state is ignored (garbage), so QCEC's
     partial-equivalence check decides equality on the data qubits for every
-    input. Verified only when QCEC answers ``equivalent`` (up to a global
+    input. QCEC's partial equivalence compares output distributions in the
+    computational basis, so the check runs "distributed program, then the
+    original undone" against the identity twice, reading the data qubits in
+    the Z and in the X basis; a channel that keeps every Z-string and every
+    X-string is the identity, so both passing proves channel equality.
+    Verified only when QCEC answers ``equivalent`` (up to a global
     phase); ``no_information`` or a timeout (``qcec_timeout_s``) is not a
     proof and is reported as not verified. The original must have no
     mid-circuit measurement, reset or branch. ``distance`` is 0 for a proof
@@ -646,20 +651,40 @@ def _qcec(pair: _Pair, timeout_s: float) -> VerificationResult:
             continue
         qubits = [deferred.data[pair.original.find_bit(q).index] for q in item.qubits]
         embedded.append(item.operation, qubits)
-    first, second = load(embedded), load(deferred.circuit)
+    # QCEC's partial equivalence compares output distributions in the
+    # computational basis only. Checking "distributed, then the original
+    # undone" against the identity in both the Z and the X basis pins the
+    # channel down: a unital channel that keeps every Z-string and every
+    # X-string fixed is the identity (they generate every operator).
+    undone = deferred.circuit.compose(embedded.inverse())
     keep = set(deferred.data)
-    for computation in (first, second):
-        for w in range(width):
-            if w not in keep:
-                computation.set_circuit_qubit_ancillary(w)
-                computation.set_circuit_qubit_garbage(w)
-    verdict, elapsed = _qcec_verdict(first, second, timeout_s)
+    verdicts: list[str] = []
+    elapsed = 0.0
+    for basis in ("Z", "X"):
+        left, right = Circuit(width), undone.copy()
+        if basis == "X":
+            for q in deferred.data:
+                left.h(q)
+                right.h(q)
+        first, second = load(left), load(right)
+        for computation in (first, second):
+            for w in range(width):
+                if w not in keep:
+                    computation.set_circuit_qubit_ancillary(w)
+                    computation.set_circuit_qubit_garbage(w)
+        answer, seconds = _qcec_verdict(first, second, max(timeout_s - elapsed, 1e-3))
+        elapsed += seconds
+        verdicts.append(answer)
+        if answer not in ("equivalent", "equivalent_up_to_global_phase"):
+            break
+    verdict = verdicts[-1]
     proved = verdict in ("equivalent", "equivalent_up_to_global_phase")
     details: dict[str, Any] = {
         "data_qubits": pair.d,
         "distributed_qubits": pair.circuit.num_qubits,
         "deferred_qubits": width,
         "equivalence": verdict,
+        "bases_checked": "ZX"[: len(verdicts)],
         "qcec_seconds": round(elapsed, 3),
         "timeout_s": timeout_s,
         "final_measurements": "compared as the state before them" if pair.orig_skip else "none",
