@@ -70,6 +70,10 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(timeout=60)
+        # The killed run's pipes are never read: close them, or they leak.
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
     assert process.returncode == -signal.SIGKILL
     done_before = _checkpoints(run_dir)
     assert 15 <= done_before < SHOTS // 20
