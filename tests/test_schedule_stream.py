@@ -41,7 +41,7 @@ def _topology(rng: np.random.Generator) -> Topology:
     num_nodes = 1 + max(max(e) for e in edges)
     data = [2] * num_nodes
     return Topology(
-        "random", num_nodes, edges, data_qubits=data, comm_qubits=int(rng.integers(2, 4)), link=LINK
+        "random", num_nodes, edges, data_qubits=data, comm_qubits=int(rng.integers(2, 3)), link=LINK
     )
 
 
@@ -73,7 +73,7 @@ def _program(seed: int) -> DistributedProgram:
     num_qubits = int(rng.integers(4, 2 * topology.num_nodes + 1))
     slots = np.repeat(np.arange(topology.num_nodes), 2)
     placement = rng.permutation(slots)[:num_qubits]
-    circuit = _circuit(rng, num_qubits, int(rng.integers(10, 40)))
+    circuit = _circuit(rng, num_qubits, int(rng.integers(20, 80)))
     plan = plan_from_allocation(circuit, topology, Allocation.static(placement.tolist()))
     program = lower(plan.problem, plan.allocation, circuit=plan.circuit)
     return program.expanded() if rng.integers(3) == 0 else program
@@ -151,6 +151,7 @@ def cases() -> list[_Case]:
     return [_case(_program(seed), rounds) for seed, rounds in CASES]
 
 
+@pytest.mark.slow
 def test_programs_exercise_every_kind_of_dependency(cases: list[_Case]) -> None:
     programs = [c.scheduler.program for c in cases]
     assert any(len(p.delivery_rows) and (p.delivery_hops > 1).any() for p in programs)
@@ -158,6 +159,7 @@ def test_programs_exercise_every_kind_of_dependency(cases: list[_Case]) -> None:
     assert any(p.raw_pairs for p in programs) and any(not p.raw_pairs for p in programs)
 
 
+@pytest.mark.slow
 def test_one_pass_gives_the_reference_schedule(cases: list[_Case]) -> None:
     for (seed, rounds), case in zip(CASES, cases, strict=True):
         got, want = _streamed(case), _reference(case)
@@ -209,6 +211,7 @@ MUTANTS: dict[str, Callable[[_Case], StreamResult]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_each_dropped_dependency_is_caught(name: str, cases: list[_Case]) -> None:
     mutant = MUTANTS[name]
