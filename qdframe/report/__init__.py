@@ -28,6 +28,7 @@ from qdframe.report.model import (
     TopologyEdge,
     TopologyNode,
     TopologySummary,
+    VerificationSummary,
     ZNEEstimate,
 )
 
@@ -51,6 +52,7 @@ __all__ = [
     "TopologyEdge",
     "TopologyNode",
     "TopologySummary",
+    "VerificationSummary",
     "ZNEEstimate",
     "load_report",
     "render_html",

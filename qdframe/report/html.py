@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from qdframe.report.model import RunReport
+from qdframe.report.model import RunReport, VerificationSummary
 from qdframe.report.plots import (
     Plot,
     counts_plot,
@@ -241,7 +241,9 @@ def _execution(report: RunReport) -> str:
             f'<p class="error">Fallback: this result comes from the local simulator '
             f"({esc(reason)}).</p>"
         )
-    if e.verification:
+    if e.proof is not None:
+        parts.append(_proof(e.proof))
+    elif e.verification:
         parts.append(
             "<h3>Verification</h3>"
             + _table(["measure", "value"], sorted(e.verification.items()), numeric=1)
@@ -253,6 +255,28 @@ def _execution(report: RunReport) -> str:
             + _table(["observable", "value"], sorted(e.expectation_values.items()), numeric=1)
         )
     return f'<section id="execution"><h2>Execution</h2>{"".join(parts)}</section>'
+
+
+def _proof(proof: VerificationSummary) -> str:
+    """What the verification proved: the verdict, the inputs it covers, the distance."""
+    if proof.verified is None:
+        verdict = "not checked"
+    else:
+        verdict = "verified" if proof.verified else "NOT verified"
+    rows: list[list[object]] = [
+        ["verdict", verdict],
+        ["method", proof.method],
+        ["inputs covered", proof.scope or proof.inputs],
+        ["proved", proof.proved],
+    ]
+    if proof.distance is not None:
+        rows.append(["distance", f"{proof.distance:.3g}"])
+    if proof.bound is not None:
+        rows.append(["largest distance accepted", f"{proof.bound:.3g}"])
+    if proof.false_accept_probability is not None:
+        rows.append(["false-accept probability", f"<= {proof.false_accept_probability:.3g}"])
+    css = "" if proof.verified is not False else ' class="error"'
+    return f'<h3 id="verification"{css}>Verification</h3>' + _table(["", ""], rows)
 
 
 def _mitigation(report: RunReport) -> str:

@@ -46,6 +46,7 @@ __all__ = [
     "TopologyEdge",
     "TopologyNode",
     "TopologySummary",
+    "VerificationSummary",
     "ZNEEstimate",
 ]
 
@@ -219,6 +220,55 @@ class ScheduleSummary(_Model):
 # --------------------------------------------------------------------------
 
 
+class VerificationSummary(_Model):
+    """What a verification proved (the fields of ``VerificationResult.as_dict()``).
+
+    :param method: ``exact-state``, ``exact-distribution``, ``random-inputs``,
+        ``qcec``, ``sampled``, or ``none`` when nothing could be compared.
+    :param inputs: which inputs a pass covers: ``all``, the number of random
+        input states, ``|0...0>`` (sampled) or ``none``.
+    :param scope: the same in words, with the false-accept bound for random inputs.
+    :param proved: what a pass establishes, in words (or why nothing was compared).
+    :param false_accept_probability: for ``random-inputs``, the chance that a
+        program with average infidelity at least ``epsilon`` passes.
+    """
+
+    method: str
+    verified: bool | None = None
+    inputs: str = "none"
+    scope: str = ""
+    proved: str = ""
+    distance: float | None = None
+    bound: float | None = None
+    false_accept_probability: float | None = Field(default=None, ge=0, le=1)
+    epsilon: float | None = None
+
+    @classmethod
+    def from_result(cls, data: Mapping[str, Any] | None) -> VerificationSummary | None:
+        """From a run's ``verification`` dictionary; ``None`` when nothing was checked."""
+        if not data or "method" not in data:
+            return None
+
+        def number(key: str) -> float | None:
+            value = data.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return None
+            return float(value)
+
+        verified = data.get("verified")
+        return cls(
+            method=str(data["method"]),
+            verified=None if verified is None else bool(verified),
+            inputs=str(data.get("inputs", "none")),
+            scope=str(data.get("scope", "")),
+            proved=str(data.get("proved") or data.get("reason") or ""),
+            distance=number("distance"),
+            bound=number("bound"),
+            false_accept_probability=number("false_accept_probability"),
+            epsilon=number("epsilon"),
+        )
+
+
 class ExecutionSummary(_Model):
     """What the backend returned.
 
@@ -227,7 +277,8 @@ class ExecutionSummary(_Model):
         failure (``fallback_reason`` says which).
     :param verified: the distributed result agreed with a direct simulation;
         ``None`` when not checked.
-    :param verification: the numbers behind ``verified`` (e.g. ``tvd``).
+    :param verification: the numbers behind ``verified`` (e.g. ``distance``).
+    :param proof: what the verification proved: method, inputs covered, distance.
     :param mitigated: mitigated probabilities, when readout mitigation ran.
     """
 
@@ -239,6 +290,7 @@ class ExecutionSummary(_Model):
     fallback_reason: str | None = None
     verified: bool | None = None
     verification: dict[str, float] = Field(default_factory=dict)
+    proof: VerificationSummary | None = None
     mitigated: dict[str, float] | None = None
     expectation_values: dict[str, float] = Field(default_factory=dict)
     device: str | None = None

@@ -106,6 +106,7 @@ def build_report(result: RunResult, state: RunState) -> RunReport:
         RunReport,
         ScheduleSummary,
         TopologySummary,
+        VerificationSummary,
     )
     from qdframe.report.model import LinkUsage, TimelineItem
 
@@ -173,6 +174,7 @@ def build_report(result: RunResult, state: RunState) -> RunReport:
             for k, v in (result.verification or {}).items()
             if isinstance(v, int | float) and not isinstance(v, bool)
         },
+        proof=VerificationSummary.from_result(result.verification),
         mitigated=result.mitigated,
         expectation_values=result.expectation_values,
         time_s=metrics.get("execute_time_s"),
