@@ -49,10 +49,9 @@ splitting into their outcomes).
     (ancillary) and their final state is ignored (garbage), so QCEC's
     partial-equivalence check decides equality on the data qubits for every
     input. QCEC's partial equivalence compares output distributions in the
-    computational basis, so the check runs "distributed program, then the
-    original undone" against the identity twice, reading the data qubits in
-    the Z and in the X basis; a channel that keeps every Z-string and every
-    X-string is the identity, so both passing proves channel equality.
+    computational basis, so the check runs twice, reading the data qubits in
+    the Z and in the X basis (a Hadamard on each at the end); equal
+    statistics in both bases for every input make the channels equal.
     Verified only when QCEC answers ``equivalent`` (up to a global
     phase); ``no_information`` or a timeout (``qcec_timeout_s``) is not a
     proof and is reported as not verified. The original must have no
@@ -652,16 +651,17 @@ def _qcec(pair: _Pair, timeout_s: float) -> VerificationResult:
         qubits = [deferred.data[pair.original.find_bit(q).index] for q in item.qubits]
         embedded.append(item.operation, qubits)
     # QCEC's partial equivalence compares output distributions in the
-    # computational basis only. Checking "distributed, then the original
-    # undone" against the identity in both the Z and the X basis pins the
-    # channel down: a unital channel that keeps every Z-string and every
-    # X-string fixed is the identity (they generate every operator).
-    undone = deferred.circuit.compose(embedded.inverse())
+    # computational basis only, so the check runs twice: as written (Z) and
+    # with a Hadamard on every data qubit at the end (X). Equal statistics of
+    # every Z-string and X-string projector for every input make each one a
+    # fixed projector of the unital map "program, then original undone", so
+    # they lie in its multiplicative domain; they generate every operator,
+    # so that map is the identity and the two channels are equal.
     keep = set(deferred.data)
     verdicts: list[str] = []
     elapsed = 0.0
     for basis in ("Z", "X"):
-        left, right = Circuit(width), undone.copy()
+        left, right = embedded.copy(), deferred.circuit.copy()
         if basis == "X":
             for q in deferred.data:
                 left.h(q)
