@@ -25,6 +25,7 @@ from qdframe.report.model import (
     ScheduleSummary,
     TimelineItem,
     TopologySummary,
+    VerificationSummary,
     ZNEEstimate,
 )
 
@@ -123,7 +124,16 @@ def example_report(
             seed=seed,
             counts=counts,
             verified=True,
-            verification={"tvd": 0.03},
+            verification={"distance": 2e-9, "bound": 1e-6},
+            proof=VerificationSummary(
+                method="exact-state",
+                verified=True,
+                inputs="all",
+                scope="all input states",
+                proved="equal as channels on the data qubits for every input state",
+                distance=2e-9,
+                bound=1e-6,
+            ),
             mitigated={zeros: 0.5, ones: 0.5},
             expectation_values={"Z" * width: 0.88},
         ),
