@@ -267,14 +267,17 @@ class ServerProcess:
         if not keep_output:
             self._close_output()
 
-    def terminate(self) -> None:
+    def terminate(self) -> str:
+        """Stop the server and return what it printed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
-                self.kill()
+                self.kill(keep_output=True)
+        output = self.process.stdout.read().decode() if self.process.stdout else ""
         self._close_output()
+        return output
 
     def __enter__(self) -> ServerProcess:
         return self.wait()

@@ -7,8 +7,8 @@ import pytest
 from qiskit import QuantumCircuit
 
 from qdframe.allocation import Allocation, AllocationProblem
-from qdframe.distribute import OpKind, RouteTable, count_epr_pairs, lower, plan_from_allocation
 from qdframe.cost import evaluate
+from qdframe.distribute import OpKind, RouteTable, count_epr_pairs, lower, plan_from_allocation
 from qdframe.errors import ResourceError
 from qdframe.families import random_pairs
 from qdframe.topology import Topology

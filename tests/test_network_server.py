@@ -368,9 +368,7 @@ def test_logs_never_carry_the_client_address(tmp_path: Path) -> None:
             _post(client, nf.contribution())
             _post(client, {"bad": 1})
     finally:
-        server.terminate()
-    assert server.process.stdout is not None
-    output = server.process.stdout.read().decode()
+        output = server.terminate()
     assert "GET /api/health 200" in output and "POST /api/network/contribute 422" in output
     addresses = re.findall(r"127\.0\.0\.1:(\d+)", output)
     assert set(addresses) <= {str(server.port)}, output  # only the listening address
