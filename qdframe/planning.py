@@ -51,14 +51,35 @@ class Plan:
     allocator: str
     reason: str
     timings: Mapping[str, float] = field(default_factory=dict)
+    split_ebits: int = 0
+    comm_splits: int = 0
+    #: Why the quantum-mode lowering cannot run this plan ("" when it can).
+    lowering_problem: str = ""
 
     @property
     def topology(self) -> Topology:
         return self.problem.topology
 
     @property
-    def ebits(self) -> int:
+    def planned_ebits(self) -> int:
+        """The cost model's count: one pair per burst hop and teleportation hop."""
         return self.cost.ebits
+
+    @property
+    def ebits(self) -> int:
+        """The EPR pairs the lowered program consumes (quantum mode, the plan's
+        communication qubits per node): :attr:`planned_ebits` plus
+        :attr:`split_ebits`, spent re-opening bursts that ran out of them."""
+        return self.cost.ebits + self.split_ebits
+
+    def ebits_text(self) -> str:
+        """``"60"``, or ``"57 planned + 3 from communication-qubit limits = 60 consumed"``."""
+        if not self.split_ebits:
+            return str(self.ebits)
+        return (
+            f"{self.planned_ebits} planned + {self.split_ebits} from communication-qubit "
+            f"limits = {self.ebits} consumed"
+        )
 
     def __repr__(self) -> str:
         # The dataclass repr would print every array of the problem and allocation.
@@ -67,7 +88,7 @@ class Plan:
         return (
             f"Plan({self.problem.label or 'circuit'!r}: {gates.num_qubits} qubits on "
             f"{topo.num_nodes} nodes ({topo.name}), allocator={self.allocator!r}, "
-            f"ebits={self.cost.ebits}, swaps={self.cost.swaps})"
+            f"ebits={self.ebits_text()}, swaps={self.cost.swaps})"
         )
 
     __str__ = __repr__
@@ -80,7 +101,7 @@ class Plan:
             "circuit": f"{self.problem.label}: {self.problem.gates.num_qubits} qubits",
             "network": f"{self.topology.name}, {self.topology.num_nodes} nodes",
             "allocator": self.allocator,
-            "ebits": str(cost.ebits),
+            "ebits": self.ebits_text(),
             "swaps": str(cost.swaps),
         }
         body = "".join(
@@ -103,6 +124,13 @@ class Plan:
             "allocator": self.allocator,
             "reason": self.reason,
             "cost": self.cost.summary(),
+            "ebits": {
+                "planned": self.planned_ebits,
+                "split": self.split_ebits,
+                "comm_splits": self.comm_splits,
+                "consumed": self.ebits,
+            },
+            "lowering_problem": self.lowering_problem,
             "timings_s": dict(self.timings),
         }
         if include_allocation:
@@ -184,6 +212,7 @@ def make_plan(
     if allocation is not None:
         allocation.check(problem)
         report = evaluate(problem, allocation)
+        split, splits, problem_text = _splits(problem, allocation, report, timings)
         timings["total"] = time.perf_counter() - started
         return Plan(
             circuit=normalised,
@@ -193,6 +222,9 @@ def make_plan(
             allocator=allocation.allocator or "given",
             reason=str(allocation.notes.get("reason") or "allocation given by the caller"),
             timings={k: round(v, 4) for k, v in timings.items()},
+            split_ebits=split,
+            comm_splits=splits,
+            lowering_problem=problem_text,
         )
 
     registry = loaded.registries.allocators
@@ -220,6 +252,7 @@ def make_plan(
     mark = time.perf_counter()
     report = evaluate(problem, allocation)
     timings["cost"] = time.perf_counter() - mark
+    split, splits, problem_text = _splits(problem, allocation, report, timings)
     timings["total"] = time.perf_counter() - started
 
     used = allocation.allocator or name
@@ -233,7 +266,39 @@ def make_plan(
         allocator=used,
         reason=reason,
         timings={k: round(v, 4) for k, v in timings.items()},
+        split_ebits=split,
+        comm_splits=splits,
+        lowering_problem=problem_text,
     )
+
+
+def _splits(
+    problem: AllocationProblem,
+    allocation: Allocation,
+    report: CostReport,
+    timings: dict[str, float],
+) -> tuple[int, int, str]:
+    """Ebits and bursts that re-opening bursts for lack of communication qubits adds,
+    and why lowering cannot run the plan ("" when it can).
+
+    Lowering decides where a burst must close because every communication
+    qubit of a node is busy; the cost model does not, so the plan asks
+    lowering (a pass over the gate rows, without building the circuit).
+    A plan that cannot be lowered (no route with enough communication
+    qubits) keeps the cost model's figure and the reason, which ``qdframe
+    plan`` shows as a warning.
+    """
+    from qdframe.distribute.lower import ebit_account
+    from qdframe.errors import DistributionError
+
+    mark = time.perf_counter()
+    try:
+        account = ebit_account(problem, allocation, cost=report)
+    except (ResourceError, DistributionError) as exc:
+        return 0, 0, str(exc)
+    finally:
+        timings["ebit_account"] = time.perf_counter() - mark
+    return account.ebits - report.ebits, account.comm_splits, ""
 
 
 def _run_options(

@@ -26,7 +26,7 @@ def test_qft8_on_a_ring_of_four_from_the_example_files() -> None:
     program = compile_distributed(circuit, plan, config)
     # EPR pairs in the lowered circuit == the plan's ebits (+ any re-opened bursts).
     assert count_epr_pairs(program.to_circuit()) == program.ebits
-    assert program.ebits == plan.ebits + program.split_ebits
+    assert program.ebits == plan.ebits == plan.planned_ebits + program.split_ebits
     result = verify(circuit, program)
     assert result.verified, result
     timed = schedule(program, config)
@@ -54,7 +54,7 @@ def test_qft10_with_migrations_allowed(mode: str) -> None:
     program = compile_distributed(circuit, plan, config)
     assert program.ebits == program.plan_ebits + program.split_ebits
     if mode == "quantum":
-        assert program.plan_ebits == plan.ebits
+        assert program.plan_ebits == plan.planned_ebits and program.ebits == plan.ebits
     else:
-        assert program.plan_ebits <= plan.ebits
+        assert program.plan_ebits <= plan.planned_ebits
     assert verify(circuit, program).verified

@@ -191,3 +191,63 @@ def test_cli_no_migration_keeps_a_static_allocation(tmp_path: Path) -> None:
     assert moving["cost"]["teleportations"] > 0
     assert fixed["cost"]["teleportations"] == 0
     assert moving["cost"]["ebits"] < fixed["cost"]["ebits"]
+
+
+def test_plan_ebits_are_what_the_lowered_program_consumes(tmp_path: Path) -> None:
+    from qdframe.distribute import lower
+    from qdframe.families import family_circuit
+
+    circuit = family_circuit("cp_fraction", 32, seed=0)
+    config = _config(
+        num_nodes=2, qubits_per_node=16, network_topology="all_to_all", comm_qubits_per_node=2
+    )
+    plan = make_plan(circuit, config, plugins=load_plugins(), seed=0, time_budget_s=2)
+    program = lower(plan.problem, plan.allocation, cost=plan.cost)
+    # Two communication qubits per node re-open bursts: the plan counts them.
+    assert plan.ebits == program.ebits == plan.planned_ebits + plan.split_ebits
+    assert plan.split_ebits > 0 and plan.comm_splits == program.comm_splits
+    text = plan.ebits_text()
+    assert f"{plan.planned_ebits} planned + {plan.split_ebits}" in text and str(plan.ebits) in text
+    summary = plan.summary()
+    assert summary["ebits"] == {
+        "planned": plan.planned_ebits,
+        "split": plan.split_ebits,
+        "comm_splits": plan.comm_splits,
+        "consumed": program.ebits,
+    }
+    assert summary["lowering_problem"] == ""
+
+    path = tmp_path / "cpf32.qasm"
+    path.write_text(qasm2.dumps(circuit))
+    result = CliRunner().invoke(
+        _app(),
+        [
+            *("plan", str(path), "--nodes", "2", "--qubits-per-node", "16"),
+            *("--topology", "all_to_all", "--comm-qubits", "2", "--seed", "0"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "ebits consumed" in result.output and "consumed" in result.output
+
+
+def test_plan_warns_when_its_program_cannot_be_built() -> None:
+    from qdframe.families import family_circuit
+
+    # Full nodes with one communication qubit: teleportations between them
+    # wait on each other, which only lowering finds.
+    config = _config(
+        num_nodes=2, qubits_per_node=6, network_topology="all_to_all", comm_qubits_per_node=1
+    )
+    plan = make_plan(
+        family_circuit("qv", 12), config, plugins=load_plugins(), seed=0, time_budget_s=2
+    )
+    assert "communication qubit" in plan.lowering_problem
+    assert plan.summary()["lowering_problem"] == plan.lowering_problem
+    # A roomier network lowers the same circuit.
+    roomy = _config(
+        num_nodes=2, qubits_per_node=6, network_topology="all_to_all", comm_qubits_per_node=2
+    )
+    assert (
+        make_plan(family_circuit("qv", 12), roomy, plugins=load_plugins(), seed=0).lowering_problem
+        == ""
+    )

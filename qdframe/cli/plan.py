@@ -41,6 +41,14 @@ def _print_text(summary: dict[str, Any], show_nodes: bool, explain: bool = False
         f"{cost['bursts']} bursts, {cost['teleport_ebits']} teleportation in "
         f"{cost['teleportations']} moves)",
     )
+    ebits = summary.get("ebits", {})
+    if ebits.get("split"):
+        # The program consumes more than the cost model counts: say both.
+        table.add_row(
+            "ebits consumed",
+            f"{ebits['planned']} planned + {ebits['split']} from communication-qubit limits "
+            f"= {ebits['consumed']} consumed ({ebits['comm_splits']} bursts re-opened)",
+        )
     table.add_row("swaps", f"{cost['swaps']} (longest route {cost['max_hops']} hop(s))")
     table.add_row("classical bits", str(cost["classical_bits"]))
     table.add_row("remote gates", f"{cost['remote_gates']} of {cost['two_qubit_gates']}")
@@ -60,6 +68,13 @@ def _print_text(summary: dict[str, Any], show_nodes: bool, explain: bool = False
             more = len(allocation["migrations"]) - 20
             table.add_row("migrations", moves + (f" (+{more} more)" if more > 0 else ""))
     console.print(table)
+    if summary.get("lowering_problem"):
+        # The cost model priced the plan, but its program cannot be built here.
+        console.print(
+            f"[yellow]warning:[/] the distributed program cannot be built: "
+            f"{summary['lowering_problem']}",
+            highlight=False,
+        )
 
 
 _CIRCUIT_ARG = typer.Argument(..., help="OpenQASM 2 or 3 file.")
