@@ -353,7 +353,13 @@ def evaluate(
                 **restrict,
             )
 
-        found = search()
+        pairs_only = _pairs_only(seg_a, seg_b)
+        found = None if pairs_only else search()
+        if pairs_only:
+            # Every segment meets one other segment only: each such pair
+            # needs a copy of its own, at the hops between them, which is
+            # what the pairwise cover pays.
+            status, bound, tree_ebits = "optimal", float(pairwise_ebits), pairwise_ebits
         if found is not None:
             status, bound, tree_ebits = found.status, found.bound, found.ebits
             if found.ebits >= pairwise_ebits:
@@ -467,6 +473,13 @@ def _fewest_pairs(
         if count < best_pairs:
             best, best_pairs = other, count
     return best
+
+
+def _pairs_only(seg_a: IntArray, seg_b: IntArray) -> bool:
+    """Whether every segment's remote gates all have the same partner segment."""
+    pairs = np.unique(np.stack([seg_a, seg_b], axis=1), axis=0)
+    ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    return len(np.unique(ends)) == len(ends)
 
 
 def _use_tree(cover: str, topology: Any, remote_gates: int) -> bool:

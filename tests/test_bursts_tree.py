@@ -316,3 +316,29 @@ def test_tree_programs_with_teleportations_verify(
     assert program.plan_ebits == report.ebits
     assert program.ebits == report.ebits + program.split_ebits
     assert verify(circuit, program).verified
+
+
+def test_segments_that_meet_one_partner_each_need_no_search() -> None:
+    # Pairs of qubits meet in blocks of phases between non-diagonal gates,
+    # as in Quantum Volume: every block needs a copy of its own.
+    rows = []
+    for layer in range(3):
+        for a in range(0, 4):
+            b = (a + 4 + layer) % 8
+            rows += [(a, b), (a, b), (a, -1), (b, -1)]
+    gates = GateArray(8, np.array(rows), np.arange(len(rows)))
+    problem = AllocationProblem(gates, _network("all", 4, 2))
+    allocation = Allocation.static([0, 0, 1, 1, 2, 2, 3, 3])
+    report = evaluate(problem, allocation, cover="tree")
+    assert report.cover == "pairwise" and report.cover_status == "optimal"
+    assert report.ebits == report.pairwise_ebits == report.tree_ebits
+    # One copy per pair of segments on different nodes (all-to-all: one hop).
+    table = allocation.assignment[0]
+    remote = sum(
+        1 for layer in range(3) for a in range(4) if table[a] != table[(a + 4 + layer) % 8]
+    )
+    assert report.ebits == remote > 0
+    # The smallest such instance, by enumeration of every cover.
+    first = GateArray(8, np.array(rows[:16]), np.arange(16))
+    small = AllocationProblem(first, _network("all", 4, 2))
+    assert evaluate(small, allocation, cover="tree").ebits == _tree_minimum(small, allocation)
