@@ -79,6 +79,7 @@ class CaseResult:
     pytket_dqc: float | None = None
     pytket_dqc_distributor: str = ""
     pytket_dqc_all: dict[str, float] = field(default_factory=dict)
+    pytket_dqc_cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
     def mean(self) -> float:
@@ -305,8 +306,10 @@ def run_pytket_dqc(
         out = raw.decode() if isinstance(raw, bytes) else raw
         print(f"  pytket-dqc: {result.family}{result.n} timed out after {timeout_s:g} s")
     costs: dict[str, list[float]] = {}
+    cpu: dict[str, float] = {}
     for line in out.splitlines():
         row = json.loads(line)
+        cpu[row["distributor"]] = cpu.get(row["distributor"], 0.0) + float(row["cpu_seconds"])
         if "ebits" in row:
             costs.setdefault(row["distributor"], []).append(float(row["ebits"]))
         else:
@@ -314,6 +317,7 @@ def run_pytket_dqc(
     expected = len(circuit_seeds) * (1 if result.family in SEEDED else len(distributor_seeds))
     means = {name: statistics.fmean(v) for name, v in costs.items() if len(v) == expected}
     result.pytket_dqc_all = means
+    result.pytket_dqc_cpu_s = {name: round(t, 2) for name, t in cpu.items()}
     if means:
         best = min(means, key=lambda name: (means[name], name))
         result.pytket_dqc, result.pytket_dqc_distributor = means[best], best
