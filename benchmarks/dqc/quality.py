@@ -153,8 +153,13 @@ def _gates(family: str, n: int, seed: int) -> GateArray:
     return GateArray.from_circuit(_normalised(family, n, seed))
 
 
+#: Communication qubits per node (``--comm-qubits``); the configuration's default when None.
+COMM_QUBITS: int | None = None
+
+
 def _topology(kind: str, k: int, capacity: int) -> Any:
     params: dict[str, Any] = {}
+    comm = {} if COMM_QUBITS is None else {"comm_qubits_per_node": COMM_QUBITS}
     if kind == "torus":
         params["dims"] = {4: [2, 2], 6: [2, 3], 9: [3, 3]}.get(k) or None
     config = config_from_mapping(
@@ -164,6 +169,7 @@ def _topology(kind: str, k: int, capacity: int) -> Any:
                 "qubits_per_node": capacity,
                 "network_topology": kind,
                 "topology_params": {key: v for key, v in params.items() if v},
+                **comm,
             }
         }
     )
@@ -386,6 +392,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify", action="store_true", help="also verify n <= 12 cases")
     parser.add_argument("--verify-only", action="store_true")
     parser.add_argument("--json", default=None, help="write results to this file")
+    parser.add_argument(
+        "--comm-qubits",
+        type=int,
+        default=None,
+        help="communication qubits per node (default: the configuration's, 2)",
+    )
     parser.add_argument("--compare", action="store_true", help="the side-by-side set only")
     parser.add_argument(
         "--pytket-dqc-python",
@@ -400,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pytket-dqc-timeout", type=float, default=1800.0, help="seconds per case")
     args = parser.parse_args(argv)
+    global COMM_QUBITS
+    if args.comm_qubits is not None and args.comm_qubits < 1:
+        print(f"--comm-qubits must be a positive integer, got {args.comm_qubits}", file=sys.stderr)
+        return 2
+    COMM_QUBITS = args.comm_qubits
 
     registry = default_plugins().registries.allocators
     allocators = registry.names() if args.allocators == "all" else args.allocators.split(",")
