@@ -167,7 +167,12 @@ class DaskExecutor:
             # (inproc:// addresses) has no network listener, and its addresses
             # cannot take a host.
             options["host"] = "127.0.0.1"
-        cluster = LocalCluster(**options)  # type: ignore[no-untyped-call]
+        import dask
+
+        # The workers' statistical profiler samples every task's stack many
+        # times a second; on a busy worker that is CPU taken from the jobs.
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(**options)  # type: ignore[no-untyped-call]
         try:
             client = Client(cluster, set_as_default=False)  # type: ignore[no-untyped-call]
         except BaseException:
@@ -332,11 +337,23 @@ class _DaskSubmitter:
         count = max(1, min(batches, len(jobs)))
         bounds = [len(jobs) * k // count for k in range(count + 1)]
         slices = [list(range(bounds[k], bounds[k + 1])) for k in range(count)]
-        keys = [f"qdframe-batch-{self._batch}-{k}" for k in range(count)]
-        payloads = [_transport.dumps([jobs[i] for i in indices]) for indices in slices]
-        futures = client.map(
-            _transport.call_batch, [self._function] * count, payloads, key=keys, pure=False
-        )
+        # Slices are placed round-robin over the workers' threads: the
+        # scheduler alone, not knowing how long a slice takes, may queue
+        # several on one worker while another idles. Other workers may still
+        # take them over (work stealing, a lost worker).
+        places = _worker_threads(client)
+        futures = [
+            client.submit(
+                _transport.call_batch,
+                self._function,
+                _transport.dumps([jobs[i] for i in indices]),
+                key=f"qdframe-batch-{self._batch}-{k}",
+                pure=False,
+                workers=[places[k % len(places)]] if places else None,
+                allow_other_workers=True,
+            )
+            for k, indices in enumerate(slices)
+        ]
         self._first = [None] * len(jobs)
         for future, indices in zip(futures, slices, strict=True):
             batch = _Batch(future, indices)
@@ -423,3 +440,16 @@ def _cluster_threads(client: Any) -> int:
     except Exception:  # scheduler unreachable right now: map() will say so
         threads = 0
     return max(threads, 1)
+
+
+def _worker_threads(client: Any) -> list[str]:
+    """Worker addresses, each repeated once per thread, interleaved across workers
+    (empty when the scheduler cannot say: the scheduler then places the tasks)."""
+    try:
+        threads = {str(k): int(n) for k, n in client.nthreads().items()}
+    except Exception:  # scheduler unreachable right now: map() will say so
+        return []
+    places: list[str] = []
+    for turn in range(max(threads.values(), default=0)):
+        places.extend(address for address, n in sorted(threads.items()) if n > turn)
+    return places
