@@ -17,7 +17,7 @@ from qdframe.errors import (
 )
 
 if TYPE_CHECKING:
-    from qdframe.backend import BackendCapabilities, BackendResult, get_backend
+    from qdframe.backend import BackendCapabilities, BackendResult, BackendResults, get_backend
     from qdframe.config import SystemConfig, load_config
     from qdframe.hookspecs import hookimpl
     from qdframe.plugins import default_plugins, load_plugins
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "BackendCapabilities": "qdframe.backend",
     "BackendResult": "qdframe.backend",
+    "BackendResults": "qdframe.backend",
     "get_backend": "qdframe.backend",
     "SystemConfig": "qdframe.config",
     "load_config": "qdframe.config",
@@ -65,6 +66,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "BackendCapabilities",
     "BackendResult",
+    "BackendResults",
     "CommunicationError",
     "ConfigError",
     "DistributedSystem",

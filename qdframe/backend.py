@@ -1,7 +1,8 @@
 """The backend contract: capabilities as data, results in one shape.
 
-Every backend, built-in or third-party, returns :class:`BackendResult` and
-declares a :class:`BackendCapabilities`, so the HAL can choose between them and
+Every backend, built-in or third-party, returns :class:`BackendResults` (one
+:class:`BackendResult` per circuit, in order, whether it was given one circuit
+or a sequence) and declares a :class:`BackendCapabilities`, so the HAL can choose between them and
 the conformance suite in :mod:`qdframe.testing` can check them.
 
 The helpers below are shared by backends so that they refuse work in the same
@@ -21,9 +22,10 @@ functions on a machine's total memory.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, overload
 
 from qdframe.errors import CircuitError, ConfigError, ResourceError
 
@@ -41,6 +43,7 @@ __all__ = [
     "PRECISIONS",
     "BackendCapabilities",
     "BackendResult",
+    "BackendResults",
     "InvalidCircuitError",
     "MemoryBudget",
     "check_memory",
@@ -127,6 +130,93 @@ class BackendResult:
     statevector: npt.NDArray[np.complexfloating[Any, Any]] | None = None
     memory: list[str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class BackendResults(Sequence[BackendResult]):
+    """What :meth:`~qdframe.protocols.Backend.run` returns: one result per circuit, in order.
+
+    A backend returns this type whether it was given one circuit or a
+    sequence, so callers never test which they got. It is a read-only
+    sequence (``results[0]``, ``len(results)``, iteration). When it holds
+    exactly one result, as after ``backend.run(circuit)``, :attr:`counts`,
+    :attr:`statevector`, :attr:`memory` and :attr:`metadata` are that
+    result's, so ``backend.run(circuit, shots=0).statevector`` reads as it
+    says.
+
+    :param results: the results, one per circuit in the order run.
+    :raises TypeError: an item is not a :class:`BackendResult`.
+    """
+
+    __slots__ = ("_results",)
+
+    def __init__(self, results: Iterable[BackendResult] = ()) -> None:
+        items = tuple(results)
+        for index, item in enumerate(items):
+            if not isinstance(item, BackendResult):
+                raise TypeError(
+                    f"BackendResults holds BackendResult objects; item {index} is "
+                    f"{type(item).__name__}"
+                )
+        self._results = items
+
+    @overload
+    def __getitem__(self, index: int) -> BackendResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> BackendResults: ...
+
+    def __getitem__(self, index: int | slice) -> BackendResult | BackendResults:
+        if isinstance(index, slice):
+            return BackendResults(self._results[index])
+        return self._results[index]
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __iter__(self) -> Iterator[BackendResult]:
+        return iter(self._results)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BackendResults):
+            return NotImplemented
+        return self._results == other._results
+
+    __hash__ = None  # type: ignore[assignment]  # results are mutable dataclasses
+
+    def __repr__(self) -> str:
+        return f"BackendResults({list(self._results)!r})"
+
+    def single(self) -> BackendResult:
+        """The only result, as after running one circuit.
+
+        :raises ValueError: the batch holds no result or more than one.
+        """
+        if len(self._results) != 1:
+            raise ValueError(
+                f"this batch holds {len(self._results)} results, one per circuit run; "
+                f"index it (results[i]) instead of reading one result's fields"
+            )
+        return self._results[0]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The only result's counts (see :meth:`single`)."""
+        return self.single().counts
+
+    @property
+    def statevector(self) -> npt.NDArray[np.complexfloating[Any, Any]] | None:
+        """The only result's statevector (see :meth:`single`)."""
+        return self.single().statevector
+
+    @property
+    def memory(self) -> list[str] | None:
+        """The only result's per-shot bitstrings (see :meth:`single`)."""
+        return self.single().memory
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The only result's metadata (see :meth:`single`)."""
+        return self.single().metadata
 
 
 @dataclass(frozen=True)
@@ -236,14 +326,18 @@ def check_memory(
     raise ResourceError(message)
 
 
-def single_result(result: BackendResult | list[BackendResult]) -> BackendResult:
-    """The result of a one-circuit :meth:`~qdframe.protocols.Backend.run`, typed as such.
+def single_result(result: BackendResults | BackendResult) -> BackendResult:
+    """The result of a one-circuit :meth:`~qdframe.protocols.Backend.run`.
 
-    :raises TypeError: ``result`` is a batch (a list).
+    :raises ValueError: ``result`` holds more or fewer than one result.
+    :raises TypeError: ``result`` is neither a :class:`BackendResults` nor a
+        :class:`BackendResult`.
     """
-    if not isinstance(result, BackendResult):
-        raise TypeError(f"expected one BackendResult, got {type(result).__name__}")
-    return result
+    if isinstance(result, BackendResult):
+        return result
+    if isinstance(result, BackendResults):
+        return result.single()
+    raise TypeError(f"expected BackendResults, got {type(result).__name__}")
 
 
 def validate_shots(shots: int) -> int:

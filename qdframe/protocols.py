@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
     from qdframe.allocation import Allocation, AllocationProblem
-    from qdframe.backend import BackendCapabilities, BackendResult
+    from qdframe.backend import BackendCapabilities, BackendResults
     from qdframe.context import RecoveryAction, RunContext
     from qdframe.noise import NoiseModel
     from qdframe.topology import LinkSpec, Topology
@@ -65,9 +65,12 @@ class Backend(Protocol):
         noise: NoiseModel | None = None,
         *,
         memory: bool = False,
-    ) -> BackendResult | list[BackendResult]:
-        """Run one circuit (→ one result) or a sequence (→ a list, same order).
+    ) -> BackendResults:
+        """Run one circuit or a sequence; one result per circuit, in order.
 
+        The return type is the same either way: a :class:`BackendResults`
+        holding one result (whose ``counts`` and ``statevector`` it then
+        exposes directly) or one per circuit of the sequence.
         ``shots=0`` asks for the exact final statevector of a circuit without
         measurements. Results for a given ``seed`` are deterministic.
         """

@@ -13,6 +13,7 @@ from qdframe.plugin import (
     GPU_MEMORY_FRACTION,
     BackendCapabilities,
     BackendResult,
+    BackendResults,
     HardwareError,
     InvalidCircuitError,
     MemoryBudget,
@@ -219,8 +220,8 @@ class AerBackend:
         noise: NoiseModel | None = None,
         *,
         memory: bool = False,
-    ) -> BackendResult | list[BackendResult]:
-        """Run one circuit (→ one result) or a sequence (→ a list, same order).
+    ) -> BackendResults:
+        """Run one circuit or a sequence; one result per circuit, in order.
 
         :param circuits: the circuit(s); parameters must be bound. Operations
             the method does not run natively are decomposed first.
@@ -240,10 +241,8 @@ class AerBackend:
             raise InvalidCircuitError(
                 f"noise must be a qdframe.noise.NoiseModel, got {type(noise).__name__}"
             )
-        single = isinstance(circuits, QuantumCircuit)
-        batch: list[Any] = [circuits] if single else list(circuits)
-        results = self._run_batch(batch, shots, seed, noise, memory) if batch else []
-        return results[0] if single else results
+        batch: list[Any] = [circuits] if isinstance(circuits, QuantumCircuit) else list(circuits)
+        return BackendResults(self._run_batch(batch, shots, seed, noise, memory) if batch else ())
 
     def _check_exact(self, shots: int, noise: NoiseModel | None) -> None:
         if shots != 0:

@@ -14,6 +14,7 @@ from qiskit import QuantumCircuit
 from qdframe.plugin import (
     BackendCapabilities,
     BackendResult,
+    BackendResults,
     InvalidCircuitError,
     MemoryBudget,
     NoiseModel,
@@ -138,8 +139,8 @@ class NumpyBackend:
         noise: NoiseModel | None = None,
         *,
         memory: bool = False,
-    ) -> BackendResult | list[BackendResult]:
-        """Run one circuit (→ one result) or a sequence (→ a list, same order).
+    ) -> BackendResults:
+        """Run one circuit or a sequence; one result per circuit, in order.
 
         :param circuits: the circuit(s); parameters must be bound.
         :param shots: samples per circuit; ``0`` returns the exact statevector
@@ -159,13 +160,11 @@ class NumpyBackend:
             raise InvalidCircuitError(
                 f"noise must be a qdframe.noise.NoiseModel, got {type(noise).__name__}"
             )
-        if isinstance(circuits, QuantumCircuit):
-            return self._run_one(circuits, shots, self._seed(seed, 0), noise, memory)
-        batch = list(circuits)
-        return [
+        batch = [circuits] if isinstance(circuits, QuantumCircuit) else list(circuits)
+        return BackendResults(
             self._run_one(circuit, shots, self._seed(seed, i), noise, memory)
             for i, circuit in enumerate(batch)
-        ]
+        )
 
     @staticmethod
     def _seed(seed: int | None, index: int) -> np.random.SeedSequence:
