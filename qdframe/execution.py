@@ -195,8 +195,9 @@ class BatchJob:
         from qdframe.backend import get_backend
 
         backend = get_backend(self.backend, plugins=self.plugins, **self.backend_options)
-        result = backend.run(self.circuit, shots=batch.shots, seed=batch.seed, noise=self.noise)
-        assert not isinstance(result, list)
+        result = backend.run(
+            self.circuit, shots=batch.shots, seed=batch.seed, noise=self.noise
+        ).single()
         counts = marginal_counts(result.counts, self.clbits)
         if self.run_dir is not None:
             RunDirectory(self.run_dir, compress=self.compress).save_batch(

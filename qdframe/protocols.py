@@ -72,7 +72,8 @@ class Backend(Protocol):
         holding one result (whose ``counts`` and ``statevector`` it then
         exposes directly) or one per circuit of the sequence.
         ``shots=0`` asks for the exact final statevector of a circuit without
-        measurements. Results for a given ``seed`` are deterministic.
+        measurements. Results for a given ``seed`` are deterministic, and a
+        circuit run alone gives the same result as when it is first in a batch.
         """
 
 

@@ -746,7 +746,7 @@ def _sampled(
         measured.find_bit(b).index for b in data_bits
     ]
     results = backend.run([reference, measured], shots=shots, seed=seed)
-    if not isinstance(results, list) or len(results) != 2:
+    if len(results) != 2:
         raise DistributionError(f"backend {backend_name!r} returned no result per circuit")
     left = _marginal(results[0].counts, orig_positions, reference.num_clbits)
     right = _marginal(results[1].counts, dist_positions, measured.num_clbits)

@@ -29,7 +29,7 @@ import numpy as np
 
 import qdframe
 from qdframe._version import __version__
-from qdframe.backend import BackendCapabilities, BackendResult
+from qdframe.backend import BackendCapabilities, BackendResult, BackendResults
 from qdframe.settings import TunableSetting
 
 PLUGIN_NAME = "qsvtest"
@@ -120,10 +120,9 @@ class QsvBackend:
         noise: Any = None,
         *,
         memory: bool = False,
-    ) -> BackendResult | list[BackendResult]:
-        if isinstance(circuits, Sequence):
-            return [self._one(c, shots, seed) for c in circuits]
-        return self._one(circuits, shots, seed)
+    ) -> BackendResults:
+        batch = circuits if isinstance(circuits, Sequence) else [circuits]
+        return BackendResults(self._one(c, shots, seed) for c in batch)
 
 
 class QsvPlugin:

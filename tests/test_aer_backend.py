@@ -130,7 +130,7 @@ def test_a_seed_makes_runs_reproducible_and_batch_head_equals_single(
     again = backend.run(circuit, shots=200, seed=42, memory=True)
     batch = backend.run([circuit, circuit], shots=200, seed=42, memory=True)
     assert first.memory == again.memory
-    assert isinstance(batch, list) and len(batch) == 2
+    assert isinstance(batch, qd.BackendResults) and len(batch) == 2
     assert batch[0].memory == first.memory
 
 
@@ -144,9 +144,9 @@ def test_a_batch_returns_results_in_order(plugins: LoadedPlugins) -> None:
         circuit.measure(range(3), range(3))
         circuits.append(circuit)
     results = qd.get_backend("aer", plugins=plugins).run(circuits, shots=5)
-    assert isinstance(results, list)
+    assert isinstance(results, qd.BackendResults)
     assert [r.counts for r in results] == [{format(k, "03b"): 5} for k in range(4)]
-    assert qd.get_backend("aer", plugins=plugins).run([], shots=5) == []
+    assert len(qd.get_backend("aer", plugins=plugins).run([], shots=5)) == 0
 
 
 def test_mid_circuit_measurement_and_classical_condition(plugins: LoadedPlugins) -> None:

@@ -16,7 +16,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit.random import random_circuit
 
 import qdframe as qd
-from qdframe.backend import BackendResult
+from qdframe.backend import BackendResults
 from qdframe.protocols import Backend
 from qdframe.testing.circuits import (
     choi_circuit,
@@ -68,7 +68,7 @@ class TestAerDensityMatrix(_AerConformance):
         circuit.x(0)
         circuit.measure([0, 1, 2], [0, 1, 2])
         result = backend.run(circuit, shots=10, seed=1)
-        assert isinstance(result, BackendResult) and result.counts == {"001": 10}
+        assert isinstance(result, BackendResults) and result.counts == {"001": 10}
 
 
 # The stabilizer method runs Clifford circuits only, so the suite's rotations

@@ -12,7 +12,6 @@ import pytest
 _BROKEN = '''
 import pytest
 import qdframe
-from qdframe.backend import BackendResult
 from qdframe.testing import BackendConformance
 
 
@@ -29,10 +28,10 @@ class ReversedBits:
         return self._inner.capabilities
 
     def run(self, circuits, shots=1024, seed=None, noise=None, *, memory=False):
-        result = self._inner.run(circuits, shots=shots, seed=seed, noise=noise, memory=memory)
-        if isinstance(result, BackendResult):
+        results = self._inner.run(circuits, shots=shots, seed=seed, noise=noise, memory=memory)
+        for result in results:
             result.counts = {k[::-1]: v for k, v in result.counts.items()}
-        return result
+        return results
 
 
 class TestReversed(BackendConformance):

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 import qdframe
-from qdframe.backend import BackendCapabilities, BackendResult
+from qdframe.backend import BackendCapabilities, BackendResults
 from qdframe.errors import ResourceError
 from qdframe.plugins import LoadedPlugins
 from qdframe_hal import (
@@ -44,7 +44,7 @@ class _Backend:
         noise: Any = None,
         *,
         memory: bool = False,
-    ) -> BackendResult:
+    ) -> BackendResults:
         raise NotImplementedError("selection tests never run circuits")
 
 

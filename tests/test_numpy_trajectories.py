@@ -12,7 +12,7 @@ from qiskit.circuit.classical import expr
 from qiskit.quantum_info import Statevector
 
 import qdframe
-from qdframe.backend import BackendResult, InvalidCircuitError, single_result
+from qdframe.backend import BackendResult, BackendResults, InvalidCircuitError, single_result
 from qdframe.testing import chi_square_test
 from qdframe.testing.circuits import teleportation_circuit
 
@@ -101,7 +101,7 @@ def test_batch_seeds_match_single_runs() -> None:
     backend = qdframe.get_backend("numpy")
     alone = single_result(backend.run(circuit, shots=300, seed=8, memory=True))
     batch = backend.run([circuit, circuit], shots=300, seed=8, memory=True)
-    assert isinstance(batch, list)
+    assert isinstance(batch, BackendResults) and len(batch) == 2
     first, second = batch
     assert first.memory == alone.memory
     # The second circuit of a batch gets its own random stream.

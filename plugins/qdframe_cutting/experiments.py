@@ -86,9 +86,7 @@ def run_job(job: ExperimentJob, plugins: LoadedPlugins) -> JobOutput:
     from qdframe.plugin import get_backend
 
     backend = get_backend(job.backend, plugins=plugins)
-    result = backend.run(job.circuit, shots=job.shots, seed=job.seed, memory=True)
-    if isinstance(result, list):  # pragma: no cover - one circuit gives one result
-        result = result[0]
+    result = backend.run(job.circuit, shots=job.shots, seed=job.seed, memory=True).single()
     memory = result.memory or []
     width = job.circuit.num_clbits
     rows = np.zeros((len(memory), len(job.observable_bits) + len(job.qpd_bits)), dtype=np.uint8)

@@ -40,8 +40,6 @@ def backend_runner(backend: Backend, noise: NoiseModel | None = None) -> Circuit
         if not circuits:
             return []
         results = backend.run(list(circuits), shots=shots, seed=seed, noise=noise)
-        if not isinstance(results, list):
-            results = [results]
         return [result.counts for result in results]
 
     return run

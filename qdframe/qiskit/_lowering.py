@@ -300,15 +300,13 @@ class _Task:
 
 
 def _run_task(task: _Task) -> dict[str, int]:
-    from qdframe.backend import get_backend, single_result
+    from qdframe.backend import get_backend
 
     job = task.job
     backend = get_backend(job.backend, **job.backend_options)
-    result = single_result(
-        backend.run(
-            job.bound(task.values), shots=task.batch.shots, seed=task.batch.seed, noise=job.noise
-        )
-    )
+    result = backend.run(
+        job.bound(task.values), shots=task.batch.shots, seed=task.batch.seed, noise=job.noise
+    ).single()
     return marginal_counts(result.counts, job.clbits)
 
 

@@ -46,7 +46,6 @@ class MitigateStage:
 
         def run_fn(circuits: Any, *, shots: int, seed: int | None) -> list[dict[str, int]]:
             results = backend.run(list(circuits), shots=shots, seed=seed, noise=noise)
-            assert isinstance(results, list)
             return [r.counts for r in results]
 
         layout = program.layout

@@ -72,8 +72,7 @@ def classical_fallback(plugins: LoadedPlugins, state: RunState, reason: str) -> 
 
     prepared = state.require_prepared()
     backend = get_backend(DEFAULT_BACKEND, plugins=plugins)
-    result = backend.run(prepared, shots=state.shots, seed=state.seed, noise=state.noise)
-    assert not isinstance(result, list)
+    result = backend.run(prepared, shots=state.shots, seed=state.seed, noise=state.noise).single()
     state.context.notes.append(f"classical fallback: {reason}")
     # Nothing of the failed attempt is kept: its plan did not produce these counts.
     return state.replace(

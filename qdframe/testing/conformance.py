@@ -42,7 +42,7 @@ from qiskit.circuit.random import random_circuit
 from qiskit.quantum_info import Statevector, random_unitary
 
 import qdframe
-from qdframe.backend import BackendCapabilities, BackendResult
+from qdframe.backend import BackendCapabilities, BackendResult, BackendResults
 from qdframe.errors import QdframeError
 from qdframe.noise import DepolarizingError, NoiseModel
 from qdframe.protocols import Backend
@@ -96,11 +96,21 @@ def _parse_options(items: list[str]) -> dict[str, Any]:
     return options
 
 
-def _single(result: BackendResult | list[BackendResult]) -> BackendResult:
-    assert isinstance(result, BackendResult), (
-        f"run() on one circuit must return a BackendResult, got {type(result).__name__}"
+def _results(results: object, count: int) -> BackendResults:
+    assert isinstance(results, BackendResults), (
+        f"run() must return qdframe.BackendResults, for one circuit as for a sequence; "
+        f"got {type(results).__name__}"
     )
-    return result
+    assert len(results) == count, f"run() on {count} circuit(s) returned {len(results)} result(s)"
+    for result in results:
+        assert isinstance(result, BackendResult), (
+            f"BackendResults must hold BackendResult objects, got {type(result).__name__}"
+        )
+    return results
+
+
+def _single(results: object) -> BackendResult:
+    return _results(results, 1)[0]
 
 
 class BackendConformance:
@@ -245,9 +255,20 @@ class BackendConformance:
         one = QuantumCircuit(1, 1)
         one.x(0)
         one.measure(0, 0)
-        results = backend.run([zero, one, zero], shots=20, seed=5)
-        assert isinstance(results, list) and len(results) == 3
+        results = _results(backend.run([zero, one, zero], shots=20, seed=5), 3)
         assert [r.counts for r in results] == [{"0": 20}, {"1": 20}, {"0": 20}]
+
+    def test_one_circuit_and_a_batch_of_one_agree(self, backend: Backend) -> None:
+        circuit = QuantumCircuit(2, 2)
+        circuit.h(0)
+        circuit.cx(0, 1)
+        circuit.measure([0, 1], [0, 1])
+        alone = _single(backend.run(circuit, shots=300, seed=9, memory=True))
+        batch = _single(backend.run([circuit], shots=300, seed=9, memory=True))
+        assert alone.counts == batch.counts and alone.memory == batch.memory
+
+    def test_empty_batch_returns_no_results(self, backend: Backend) -> None:
+        _results(backend.run([], shots=10, seed=1), 0)
 
     # -- gates and states ---------------------------------------------------
 

@@ -79,7 +79,7 @@ class MitigatorKit(Kit):
             if not circuits:
                 return []
             results = backend.run(list(circuits), shots=shots, seed=seed, noise=noise)
-            return [r.counts for r in (results if isinstance(results, list) else [results])]
+            return [r.counts for r in results]
 
         return run
 

@@ -87,9 +87,7 @@ def _prepared(backend: Backend, circuits: Sequence[QuantumCircuit]) -> list[Quan
 
 
 def _run(backend: Backend, circuits: Sequence[QuantumCircuit]) -> list[State]:
-    outcome = backend.run(list(circuits), shots=0)
-    results = outcome if isinstance(outcome, list) else [outcome]
-    return [r.statevector for r in results]
+    return [r.statevector for r in backend.run(list(circuits), shots=0)]
 
 
 class PreparedPlan:
