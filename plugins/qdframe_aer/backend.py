@@ -354,6 +354,7 @@ class AerBackend:
         result.metadata["single_simulation"] = {
             "width": run.width,
             "resets_checked": run.resets_checked,
+            "release": run.release,
         }
         return result
 

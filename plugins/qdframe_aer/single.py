@@ -27,6 +27,7 @@ from qdframe.plugin import (
     statevector_bytes,
 )
 from qdframe_aer.deferred import (
+    RELEASES,
     TERMINAL_LABEL,
     DeferredForm,
     deferred_form,
@@ -58,6 +59,7 @@ class SingleRun:
     width: int
     resets_checked: int
     peak_bytes: int
+    release: str
 
 
 def _keys(form: DeferredForm, num_clbits: int, picks: npt.NDArray[np.int64]) -> list[str]:
@@ -137,15 +139,19 @@ def single_simulation(
         )
     except ResourceError as exc:
         return f"refused for memory ({exc}); ran shot by shot"
-    form = with_saves(form, prepare(form.circuit))
+    prepared = prepare(form.circuit)
     options = {**run_options, "shots": 1, "memory": False}
     if seed is not None:
         options["seed_simulator"] = seed
-    experiment = execute(form.circuit, options)
-    if not experiment.success:
-        return f"Aer could not run the deferred form ({experiment.status}); ran shot by shot"
-    data = experiment.data.to_dict()
-    if not resets_are_pure(form, data):
+    for release in RELEASES:
+        form = with_saves(form, prepared, release)
+        experiment = execute(form.circuit, options)
+        if not experiment.success:
+            return f"Aer could not run the deferred form ({experiment.status}); ran shot by shot"
+        data = experiment.data.to_dict()
+        if resets_are_pure(form, data):
+            break
+    else:
         return (
             "a protocol qubit was still entangled when it was reset (a correction does not "
             "undo its measurement outcome); ran shot by shot"
@@ -156,4 +162,4 @@ def single_simulation(
         probabilities = np.ones(1)
     rng = np.random.default_rng(seed)
     counts, keys = sample_terminal(form, probabilities, circuit.num_clbits, shots, rng, memory)
-    return SingleRun(experiment, counts, keys, width, len(form.reset_labels), needed)
+    return SingleRun(experiment, counts, keys, width, len(form.reset_labels), needed, form.release)
