@@ -58,28 +58,32 @@ def _dependencies(ops: Sequence[LogicalOp]) -> tuple[list[int], list[list[int]]]
     return waiting, followers
 
 
-def _opens(op: LogicalOp, live: set[int]) -> int:
-    """Wires ``op`` takes when run now; a reset gives one back (-1)."""
+def _opens(op: LogicalOp, live: set[int]) -> tuple[int, int]:
+    """Wires ``op`` takes when run now (a reset gives one back: -1), then 0
+    when it also works on a qubit in use (it brings that qubit nearer its
+    reset) and 1 when it starts afresh."""
     if op.is_reset:
-        return -1
-    return sum(1 for q in op.qubits if q not in live)
+        return (-1, 0)
+    fresh = sum(1 for q in op.qubits if q not in live)
+    return (fresh, int(fresh == len(op.qubits)))
 
 
 def _order(ops: Sequence[LogicalOp]) -> list[int]:
     """A topological order that runs whatever needs no new wire first.
 
     Among ready operations: resets, then those on qubits already in use,
-    then those that take the fewest new wires; ties in program order. A
+    then those that take the fewest new wires, preferring one that also
+    continues a qubit in use; ties in program order. A
     ready operation's cost cannot change while it waits (only it can touch
     its qubits next), so a plain heap suffices.
     """
     waiting, followers = _dependencies(ops)
     live: set[int] = set()
-    ready = [(_opens(op, live), i) for i, op in enumerate(ops) if waiting[i] == 0]
+    ready = [(*_opens(op, live), i) for i, op in enumerate(ops) if waiting[i] == 0]
     heapq.heapify(ready)
     order: list[int] = []
     while ready:
-        _, i = heapq.heappop(ready)
+        *_, i = heapq.heappop(ready)
         order.append(i)
         op = ops[i]
         if op.is_reset:
@@ -89,7 +93,7 @@ def _order(ops: Sequence[LogicalOp]) -> list[int]:
         for j in followers[i]:
             waiting[j] -= 1
             if waiting[j] == 0:
-                heapq.heappush(ready, (_opens(ops[j], live), j))
+                heapq.heappush(ready, (*_opens(ops[j], live), j))
     return order
 
 
