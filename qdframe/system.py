@@ -174,6 +174,7 @@ class DistributedSystem:
         progress: Callable[[int, int], None] | None = None,
         backend: str | None = None,
         max_seconds: float | None = None,
+        verify_method: str | None = None,
     ) -> RunResult:
         """Run ``circuit`` distributed over the network.
 
@@ -185,6 +186,10 @@ class DistributedSystem:
         :param observables: name → Pauli string or ``SparsePauliOp`` over the
             circuit's qubits; estimated from the counts.
         :param verify: check that the distributed circuit equals the original.
+        :param verify_method: the :func:`qdframe.verify` method, one of
+            :data:`qdframe.verification.METHODS` (``"auto"`` when omitted);
+            giving one implies ``verify``. A resumed run keeps the method it
+            was started with unless another is given.
         :param noise: a noise model for the backend (enables mitigation).
         :param report_dir: the run directory for checkpoints and the report.
         :param resume: continue the run in ``report_dir``: its circuit, shots,
@@ -206,6 +211,17 @@ class DistributedSystem:
             check_shots(shots)
         if seed is not None:
             check_seed(seed)
+        if verify_method is not None:
+            from qdframe.errors import ConfigError
+            from qdframe.verification import METHODS
+
+            if verify_method not in METHODS:
+                raise ConfigError(
+                    f"unknown verification method {verify_method!r}",
+                    key_path="verify_method",
+                    allowed=", ".join(METHODS),
+                )
+            verify = True
         plugins = self._require_plugins()
         request = RunRequest(
             source=circuit,
@@ -213,6 +229,7 @@ class DistributedSystem:
             seed=seed,
             observables=dict(observables or {}),
             verify=verify,
+            verify_method=verify_method,
             noise=noise,
             report_dir=Path(report_dir) if report_dir is not None else None,
             resume=resume,

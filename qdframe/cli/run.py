@@ -134,6 +134,18 @@ _SHOTS = typer.Option(
 )
 _SEED = typer.Option(None, "--seed", help="Seed for a reproducible run.")
 _VERIFY = typer.Option(False, "--verify", help="Check the distributed circuit equals the original.")
+_VERIFY_METHOD = typer.Option(
+    None,
+    "--verify-method",
+    metavar="METHOD",
+    help=(
+        "Verification method (implies --verify). auto: exact if it fits, else random-inputs, "
+        "else sampled. exact (exact-state, exact-distribution): a proof for every input state "
+        "(Choi state). random-inputs: k Haar-random inputs, false-accept bound stated. "
+        "qcec: a proof for every input by MQT QCEC (the verify extra). sampled: output "
+        "statistics from |0...0> only, not a proof. See docs/running.md."
+    ),
+)
 _REPORT = typer.Option(
     None, "--report", help="Run directory for checkpoints and the report (default qdframe-runs/ID)."
 )
@@ -165,6 +177,7 @@ def run_command(
     shots: int | None = _SHOTS,
     seed: int | None = _SEED,
     verify: bool = _VERIFY,
+    verify_method: str | None = _VERIFY_METHOD,
     report: Path | None = _REPORT,
     resume: Path | None = _RESUME,
     observable: list[str] | None = _OBSERVABLE,
@@ -189,6 +202,16 @@ def run_command(
 
     if mode is not None and mode not in _MODES:
         raise ConfigError(f"unknown mode {mode!r}", key_path="--mode", allowed=", ".join(_MODES))
+    if verify_method is not None:
+        from qdframe.verification import METHODS
+
+        if verify_method not in METHODS:
+            raise ConfigError(
+                f"unknown verification method {verify_method!r}",
+                key_path="--verify-method",
+                allowed=", ".join(METHODS),
+            )
+        verify = True
     if resume is not None:
         if circuit is not None or report is not None:
             raise ConfigError("--resume takes the run directory alone (no CIRCUIT, no --report)")
@@ -223,6 +246,7 @@ def run_command(
                 seed=seed,
                 observables=observables,
                 verify=verify,
+                verify_method=verify_method,
                 report_dir=run_dir,
                 resume=resume is not None,
                 progress=display.batches,

@@ -131,4 +131,4 @@ def _verification(
             "method": "none",
             "reason": "classical fallback: nothing to verify",
         }
-    return verify(prepared, state.program, plugins=plugins).as_dict()
+    return verify(prepared, state.program, method=state.verify_method, plugins=plugins).as_dict()

@@ -68,6 +68,7 @@ def open_run(
                 "or choose another directory"
             )
         manifest = _manifest(original, run_config, shots, seed, request.verify, request.observables)
+        manifest["verify_method"] = request.verify_method or "auto"
         run_dir = RunDirectory(request.report_dir, compress=compress)
         run_dir.write_manifest(manifest)
     return _state(request, original, run_config, plugins, run_dir, manifest, shots, seed, operators)
@@ -99,8 +100,19 @@ def _resumed(
     cutting = run_config.distributed.communication_mode is CommunicationMode.CLASSICAL
     operators = parse_observables(saved_observables, original.num_qubits, cutting=cutting)
     verify = bool(manifest.get("verify", False)) or request.verify
+    method = request.verify_method or str(manifest.get("verify_method", "auto"))
     return _state(
-        request, original, run_config, plugins, run_dir, manifest, shots, seed, operators, verify
+        request,
+        original,
+        run_config,
+        plugins,
+        run_dir,
+        manifest,
+        shots,
+        seed,
+        operators,
+        verify,
+        method,
     )
 
 
@@ -127,6 +139,7 @@ def _state(
     seed: int,
     operators: Mapping[str, Any],
     verify: bool | None = None,
+    verify_method: str | None = None,
 ) -> RunState:
     context = RunContext(
         run_id=run_dir.path.name if run_dir is not None else new_run_id(original.name),
@@ -144,6 +157,7 @@ def _state(
         shots=shots,
         seed=seed,
         verify=request.verify if verify is None else verify,
+        verify_method=verify_method or request.verify_method or "auto",
         noise=request.noise,
         observables=dict(operators),
         run_dir=run_dir,

@@ -49,6 +49,7 @@ class RunRequest:
     seed: int | None = None
     observables: Mapping[str, Any] = field(default_factory=dict)
     verify: bool = False
+    verify_method: str | None = None
     noise: NoiseModel | None = None
     report_dir: Path | None = None
     resume: bool = False
@@ -63,7 +64,7 @@ class RunState:
 
     Set when the run opens: ``context``, ``config`` (sized for the circuit),
     ``run_dir``, ``run_key``, ``original``, ``shots``, ``seed``, ``verify``,
-    ``observables`` (parsed). Then each stage fills its part: intake
+    ``verify_method``, ``observables`` (parsed). Then each stage fills its part: intake
     ``prepared`` and ``circuit``; allocate ``available`` and ``plan``;
     optimize ``routes``; lower ``program``; schedule ``schedule``; execute
     ``executable``, ``counts``, ``backend``, ``execute_info`` (or, by circuit
@@ -78,6 +79,7 @@ class RunState:
     shots: int
     seed: int
     verify: bool = False
+    verify_method: str = "auto"
     noise: NoiseModel | None = None
     observables: Mapping[str, SparsePauliOp] = field(default_factory=dict)
     run_dir: RunDirectory | None = None
