@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from qdframe._bipartite import SMALL_EDGES, small_covers
 from qdframe.allocation import Allocation, AllocationProblem, Migrations
 
 __all__ = [
@@ -338,7 +339,7 @@ def evaluate(
     if _use_tree(cover, topology, len(remote)):
         from qdframe.cover import DEFAULT_NODE_LIMIT, DEFAULT_TIME_LIMIT_S, tree_cover
 
-        def search(**restrict: Any) -> Any:
+        def search(bound: int = pairwise_ebits, **restrict: Any) -> Any:
             return tree_cover(
                 topology,
                 seg_a,
@@ -347,7 +348,7 @@ def evaluate(
                 nb[remote],
                 a[remote],
                 b[remote],
-                bound=pairwise_ebits,
+                bound=bound,
                 node_limit=DEFAULT_NODE_LIMIT if node_limit is None else node_limit,
                 time_limit_s=DEFAULT_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
                 **restrict,
@@ -366,8 +367,11 @@ def evaluate(
                 found = None  # the pairwise cover is as good (and proved so if optimal)
             elif cover == "auto":
                 restricted = (
-                    lambda: search(positions=rows[remote], capacity=topology.comm_qubits),
-                    lambda: search(detached=False),
+                    # Only covers cheaper than the pairwise one are of use.
+                    lambda: search(
+                        pairwise_ebits - 1, positions=rows[remote], capacity=topology.comm_qubits
+                    ),
+                    lambda: search(pairwise_ebits - 1, detached=False),
                 )
                 chosen = _fewest_pairs(problem, allocation, rows[remote], found, restricted)
                 if chosen is None:
@@ -571,10 +575,6 @@ def _cover_sides(
     """
     if len(seg_a) == 0:
         return np.zeros(0, dtype=np.int64)
-    # Imported by name: scipy ships without type information.
-    sparse = importlib.import_module("scipy.sparse")
-    csgraph = importlib.import_module("scipy.sparse.csgraph")
-
     key_a = seg_a * num_nodes + nb  # a's burst into b's node (home na)
     key_b = seg_b * num_nodes + na  # b's burst into a's node (home nb)
     a_is_left = na < nb
@@ -583,21 +583,17 @@ def _cover_sides(
     left_id = left_id.reshape(-1).astype(np.int64)
     right_id = right_id.reshape(-1).astype(np.int64)
     n_left, n_right = len(left), len(right)
-    graph = sparse.csr_matrix(
-        (np.ones(len(left_id), dtype=np.int8), (left_id, right_id)), shape=(n_left, n_right)
-    )
-    graph.sum_duplicates()
-    match_left = np.asarray(
-        csgraph.maximum_bipartite_matching(graph, perm_type="column"), dtype=np.int64
-    )
-    matched = np.flatnonzero(match_left >= 0)
-    match_right = np.full(n_right, -1, dtype=np.int64)
-    match_right[match_left[matched]] = matched
-    coo = graph.tocoo()
-    rows_l, cols_r = coo.row.astype(np.int64), coo.col.astype(np.int64)
-
-    cover_l1, cover_r1 = _koenig(rows_l, cols_r, match_left, match_right, n_left, n_right, csgraph)
-    cover_r2, cover_l2 = _koenig(cols_r, rows_l, match_right, match_left, n_right, n_left, csgraph)
+    edges = np.unique(left_id * n_right + right_id)
+    rows_l, cols_r = edges // n_right, edges % n_right
+    if len(edges) <= SMALL_EDGES:
+        cover_l1, cover_r1, cover_l2, cover_r2, component = small_covers(
+            rows_l, cols_r, n_left, n_right
+        )
+        count = int(component.max()) + 1
+    else:
+        cover_l1, cover_r1, cover_l2, cover_r2, component, count = _scipy_covers(
+            rows_l, cols_r, n_left, n_right
+        )
 
     # Row span of each possible burst, from the gates it could serve.
     first_l = np.full(n_left, np.iinfo(np.int64).max, dtype=np.int64)
@@ -610,8 +606,6 @@ def _cover_sides(
     np.maximum.at(last_r, right_id, rows)
     span_l = (last_l - first_l + 1).astype(np.float64)
     span_r = (last_r - first_r + 1).astype(np.float64)
-    both = sparse.bmat([[None, graph], [graph.T, None]]).tocsr()
-    count, component = csgraph.connected_components(both, directed=False)
     comp_l, comp_r = component[:n_left], component[n_left:]
     cost1 = np.bincount(comp_l, span_l * cover_l1, count) + np.bincount(
         comp_r, span_r * cover_r1, count
@@ -623,6 +617,36 @@ def _cover_sides(
     # An edge whose left end is outside the cover has its right end inside it.
     left_serves = left_cover[left_id]
     return np.where(left_serves == a_is_left, 0, 1).astype(np.int64)
+
+
+def _scipy_covers(
+    rows_l: IntArray, cols_r: IntArray, n_left: int, n_right: int
+) -> tuple[
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.bool_],
+    IntArray,
+    int,
+]:
+    """:func:`qdframe._bipartite.small_covers` for large graphs, through scipy."""
+    # Imported by name: scipy ships without type information.
+    sparse = importlib.import_module("scipy.sparse")
+    csgraph = importlib.import_module("scipy.sparse.csgraph")
+    graph = sparse.csr_matrix(
+        (np.ones(len(rows_l), dtype=np.int8), (rows_l, cols_r)), shape=(n_left, n_right)
+    )
+    match_left = np.asarray(
+        csgraph.maximum_bipartite_matching(graph, perm_type="column"), dtype=np.int64
+    )
+    matched = np.flatnonzero(match_left >= 0)
+    match_right = np.full(n_right, -1, dtype=np.int64)
+    match_right[match_left[matched]] = matched
+    cover_l1, cover_r1 = _koenig(rows_l, cols_r, match_left, match_right, n_left, n_right, csgraph)
+    cover_r2, cover_l2 = _koenig(cols_r, rows_l, match_right, match_left, n_right, n_left, csgraph)
+    both = sparse.bmat([[None, graph], [graph.T, None]]).tocsr()
+    count, component = csgraph.connected_components(both, directed=False)
+    return cover_l1, cover_r1, cover_l2, cover_r2, component.astype(np.int64), int(count)
 
 
 def _koenig(

@@ -45,9 +45,12 @@ __all__ = ["LocalityAllocator", "locality_partition"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-# Imported by name: scipy ships without type information.
-sparse: Any = importlib.import_module("scipy.sparse")
-csgraph: Any = importlib.import_module("scipy.sparse.csgraph")
+
+def _scipy() -> tuple[Any, Any]:
+    """``scipy.sparse`` and its ``csgraph``, imported on first use: loading the
+    plugins (every command does) should not pay for scipy's linear algebra.
+    Imported by name: scipy ships without type information."""
+    return importlib.import_module("scipy.sparse"), importlib.import_module("scipy.sparse.csgraph")
 
 
 class _Graph:
@@ -79,6 +82,7 @@ def _group_argmax(values: FloatArray, group: IntArray) -> IntArray:
 
 def _bfs_from(graph: Any, sources: IntArray) -> FloatArray:
     """Hops from the nearest source along ``graph`` (``inf`` where unreachable)."""
+    _, csgraph = _scipy()
     dist: FloatArray = csgraph.dijkstra(
         graph, directed=False, indices=sources, unweighted=True, min_only=True
     )
@@ -101,6 +105,7 @@ class _Orders:
         inside = group[g.src] == group[g.dst]
         self.src, self.dst, self.w = g.src[inside], g.dst[inside], g.w[inside]
         self.group = group
+        sparse, csgraph = _scipy()
         graph = sparse.csr_matrix((np.ones(len(self.src)), (self.src, self.dst)), shape=(n, n))
         noise = rng.random(n) * 1e-3
         start = _group_argmax(noise, group)
