@@ -65,6 +65,27 @@ def _pipeline_order(name: str) -> tuple[int, int]:
     return position, 0 if when == "before" else 1
 
 
+def _categories_markdown() -> list[str]:
+    """The plugin categories, from their one declaration (the category table)."""
+    from qdframe.registry import CATEGORY_TABLE
+
+    lines = [
+        "## Plugin categories",
+        "",
+        "Each category is one row of `qdframe.registry.CATEGORY_TABLE`; the registries,"
+        " the loading and the check on `registry.add` come from it. A factory that cannot"
+        " take the call below is refused on `add` with a `RegistryError` naming the"
+        " category and this call (a `lazy_factory` on its first use).",
+        "",
+        "| category | hook | registers | called as / must be | satisfies |",
+        "|---|---|---|---|---|",
+    ]
+    for c in CATEGORY_TABLE:
+        call = f"`{c.signature}`" if c.holds == "factory" else c.signature
+        lines.append(f"| `{c.name}` | `{c.hook}` | {c.holds} | {call} | `{c.protocol}` |")
+    return [*lines, ""]
+
+
 def hooks_markdown() -> str:
     """The hooks reference page."""
     hooks = {
@@ -83,6 +104,7 @@ def hooks_markdown() -> str:
         " options: `tryfirst`, `trylast`, `wrapper`.",
         "",
     ]
+    lines += _categories_markdown()
     for title, belongs in _SECTIONS:
         names = [n for n in hooks if belongs(n)]
         if title == "Pipeline hooks":

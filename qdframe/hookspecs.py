@@ -145,7 +145,8 @@ def qdframe_register_executors(registry: Registrar) -> None:
     Fires once per plugin set, when an executor is first looked up.
 
     :param registry: add each executor as ``registry.add(name, factory)`` where
-        ``factory(**options)`` returns a :class:`qdframe.protocols.Executor`.
+        ``factory(*, config, **options)`` returns a :class:`qdframe.protocols.Executor`
+        (``config`` is the run's :class:`qdframe.config.SystemConfig`).
     :returns: nothing; results go through ``registry``.
     """
 

@@ -308,6 +308,9 @@ class _LazyFactory:
     # lazy_factory). No docstring: `__doc__` reads the target's.
 
     __slots__ = ("_resolved", "_target")
+    # The registry checks this factory's signature on first use, not on add
+    # (reading it would import the target).
+    __qdframe_lazy__ = True
 
     def __init__(self, target: str) -> None:
         self._target = target

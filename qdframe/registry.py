@@ -11,6 +11,7 @@ added it and a duplicate name can name both plugins.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ __all__ = [
     "CATEGORY_TABLE",
     "KNOWN_OPTIONAL",
     "Category",
+    "FactoryCall",
     "Registrar",
     "Registry",
     "RegistryEntry",
@@ -62,6 +64,39 @@ def _has_handle(name: str, obj: Any) -> str | None:
 
 
 @dataclass(frozen=True)
+class FactoryCall:
+    """The arguments the core always passes when it calls a category's factories.
+
+    A factory is registered only if it can be called with them (more
+    keyword options may follow, as the configuration gives them); the
+    registry checks this with :func:`inspect.signature` when it is added.
+
+    :param positional: names of the arguments passed by position, in order.
+    :param keywords: names of the arguments always passed by keyword.
+    """
+
+    positional: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+    def problem(self, factory: Any) -> str | None:
+        """Why ``factory`` cannot be called with these arguments; ``None`` when it can.
+
+        A callable without a signature to read (some builtins) is accepted:
+        it is checked when it is called.
+        """
+        try:
+            signature = inspect.signature(factory)
+        except (TypeError, ValueError):
+            return None
+        try:
+            signature.bind(*[None] * len(self.positional), **dict.fromkeys(self.keywords))
+        except TypeError as exc:
+            name = getattr(factory, "__name__", type(factory).__name__)
+            return f"{name}{signature} cannot take that call: {exc}"
+        return None
+
+
+@dataclass(frozen=True)
 class Category:
     """One kind of thing plugins register: the single place a category is declared.
 
@@ -75,10 +110,15 @@ class Category:
     :param holds: ``"factory"`` (the registry holds callables that build the
         object) or ``"object"`` (the registry holds the objects themselves).
     :param signature: how a registered factory is called, or what an object is.
+        For factories it is checked on ``add``: see ``call``.
     :param protocol: the dotted name of the class entries satisfy.
     :param validate: returns why an object is not valid here, ``None`` when it is.
     :param description: what the category is for (the hook's documentation
         when it has no hand-written hookspec).
+    :param call: for ``holds="factory"``, the arguments the core always passes
+        (:class:`FactoryCall`); a factory that cannot take them is refused on
+        ``add`` with a :class:`~qdframe.errors.RegistryError` that names the
+        category and ``signature``.
     """
 
     name: str
@@ -89,6 +129,7 @@ class Category:
     protocol: str
     validate: Callable[[str, Any], str | None] | None = None
     description: str = ""
+    call: FactoryCall = FactoryCall()
 
     def __post_init__(self) -> None:
         if self.holds not in ("factory", "object"):
@@ -100,7 +141,19 @@ class Category:
 
     def new_registry(self) -> Registry[Any]:
         """An empty registry for this category."""
-        return Registry(self.name, validate=self.validate, kind=self.kind)
+        return Registry(
+            self.name,
+            validate=self.validate,
+            kind=self.kind,
+            check_factory=self.factory_problem if self.holds == "factory" else None,
+        )
+
+    def factory_problem(self, factory: Any) -> str | None:
+        """Why ``factory`` does not fit this category's call; ``None`` when it does."""
+        problem = self.call.problem(factory)
+        if problem is None:
+            return None
+        return f"a {self.kind} factory is called as {self.signature}, but {problem}"
 
 
 #: Every plugin category, in the order registries are filled.
@@ -124,6 +177,7 @@ CATEGORY_TABLE: tuple[Category, ...] = (
         "qdframe.protocols.TopologyBuilder",
         _is_callable,
         "Network topologies.",
+        FactoryCall(("num_nodes",), ("qubits_per_node", "comm_qubits_per_node", "link")),
     ),
     Category(
         "allocators",
@@ -161,10 +215,11 @@ CATEGORY_TABLE: tuple[Category, ...] = (
         "executor",
         "qdframe_register_executors",
         "factory",
-        "factory(**options) -> Executor (options include config=SystemConfig)",
+        "factory(*, config, **options) -> Executor (config: the SystemConfig)",
         "qdframe.protocols.Executor",
         _is_callable,
         "Executors of independent jobs.",
+        FactoryCall(keywords=("config",)),
     ),
     Category(
         "mitigators",
@@ -270,6 +325,11 @@ class Registry(Generic[T]):
     :param validate: returns an error message when an object is not valid for
         this category, ``None`` when it is.
     :param kind: one entry's name in messages (default: the category less its "s").
+    :param check_factory: returns why a factory cannot be called the way the
+        category calls it, ``None`` when it can. Applied on :meth:`add`; for a
+        factory that imports its target on first use
+        (:func:`qdframe.plugin.lazy_factory`) on the first :meth:`get`, so that
+        registering it still imports nothing.
     """
 
     def __init__(
@@ -278,10 +338,13 @@ class Registry(Generic[T]):
         *,
         validate: Callable[[str, Any], str | None] | None = None,
         kind: str | None = None,
+        check_factory: Callable[[Any], str | None] | None = None,
     ) -> None:
         self.category = category
         self._kind = kind or category.removesuffix("s").replace("_", " ")
         self._validate = validate
+        self._check_factory = check_factory
+        self._unchecked: set[str] = set()
         self._entries: dict[str, RegistryEntry[T]] = {}
         self._owner = "<api>"
 
@@ -313,21 +376,40 @@ class Registry(Generic[T]):
                 raise RegistryError(
                     f"plugin {self._owner!r} registered invalid {self._kind} {name!r}: {problem}"
                 )
+        if self._check_factory is not None:
+            if getattr(type(obj), "__qdframe_lazy__", False):
+                self._unchecked.add(name)  # its signature is known once it is imported
+            else:
+                self._refuse_unfit(name, obj, self._owner)
         self._entries[name] = RegistryEntry(name, obj, description, self._owner)
+
+    def _refuse_unfit(self, name: str, obj: Any, plugin: str) -> None:
+        assert self._check_factory is not None
+        problem = self._check_factory(obj)
+        if problem:
+            raise RegistryError(
+                f"plugin {plugin!r} registered invalid {self._kind} {name!r}: {problem}"
+            )
 
     def get(self, name: str) -> T:
         """Return the object registered as ``name``.
 
         :raises RegistryError: ``name`` is unknown; the message lists the known
-            names and, for a known optional plugin, the extra to install.
+            names and, for a known optional plugin, the extra to install. Or
+            a factory registered through :func:`qdframe.plugin.lazy_factory`
+            turns out, once imported, not to fit the category's call.
         """
         return self.entry(name).obj
 
     def entry(self, name: str) -> RegistryEntry[T]:
         try:
-            return self._entries[name]
+            found = self._entries[name]
         except KeyError:
             raise RegistryError(self._unknown_message(name)) from None
+        if name in self._unchecked:
+            self._refuse_unfit(name, found.obj, found.plugin)
+            self._unchecked.discard(name)
+        return found
 
     def _unknown_message(self, name: str) -> str:
         known = ", ".join(sorted(self._entries)) or "none"

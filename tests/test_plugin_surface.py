@@ -141,7 +141,7 @@ class Builder:
 
     name = "builder"
 
-    def __init__(self, size: int, *, precision: str = "complex128") -> None:
+    def __init__(self, size: int = 1, *, precision: str = "complex128") -> None:
         self.size, self.precision = size, precision
 
 NOT_CALLABLE = 3

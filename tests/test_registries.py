@@ -231,3 +231,139 @@ def test_mitigator_protocols_declare_the_methods_of_each_kind():
 
     assert isinstance(HalfDone(), Mitigator)
     assert not isinstance(HalfDone(), CountsMitigator)  # no apply() or summary()
+
+
+def _moebius(num_nodes, *, qubits_per_node, comm_qubits_per_node, link=None, **params):
+    return ("moebius", num_nodes, qubits_per_node)
+
+
+def _ring_of(size, qubits):  # positional parameters the core never passes
+    return ("ring", size, qubits)
+
+
+class _NoConfig:
+    """An executor whose constructor takes no options (the core passes config=)."""
+
+    def __init__(self):
+        pass
+
+
+class _NeedsDevice:
+    """A backend with a required option (the core may pass no options)."""
+
+    def __init__(self, device):
+        self.device = device
+
+
+@pytest.mark.parametrize(
+    ("category", "factory", "expected", "why"),
+    [
+        (
+            "topologies",
+            _ring_of,
+            "builder(num_nodes, *, qubits_per_node, comm_qubits_per_node, link=None, **params)",
+            "_ring_of(size, qubits) cannot take that call: missing a required argument: 'qubits'",
+        ),
+        (
+            "executors",
+            _NoConfig,
+            "factory(*, config, **options) -> Executor",
+            "_NoConfig() cannot take that call: got an unexpected keyword argument 'config'",
+        ),
+        (
+            "backends",
+            _NeedsDevice,
+            "factory(**options) -> Backend",
+            "_NeedsDevice(device) cannot take that call: missing a required argument: 'device'",
+        ),
+    ],
+)
+def test_a_factory_with_the_wrong_signature_is_refused_naming_the_expected_call(
+    category, factory, expected, why
+):
+    from qdframe.registry import category_named
+
+    row = category_named(category)
+    registry = row.new_registry()
+    with registry.owned_by("acme"), pytest.raises(RegistryError) as caught:
+        registry.add("broken", factory)
+    message = str(caught.value)
+    assert message.startswith(f"plugin 'acme' registered invalid {row.kind} 'broken': ")
+    assert f"a {row.kind} factory is called as {expected}" in message
+    assert why in message
+    assert "broken" not in registry
+
+
+def test_a_wrong_signature_from_a_plugin_is_reported_as_its_failure():
+    class Wrong:
+        @qdframe.hookimpl
+        def qdframe_register_topologies(self, registry):
+            registry.add("ring-of", _ring_of)
+            registry.add("moebius", _moebius)  # never reached: the add above raised
+
+    class Right:
+        @qdframe.hookimpl
+        def qdframe_register_topologies(self, registry):
+            registry.add("moebius", _moebius)
+
+    loaded = qdframe.load_plugins(autoload=False, plugins=[("wrong", Wrong()), ("right", Right())])
+    assert loaded.registries.topologies.names() == ["moebius"]
+    [failure] = loaded.failures
+    assert failure.name == "wrong"
+    assert "invalid topology 'ring-of': a topology factory is called as builder(" in failure.cause
+
+
+def test_a_lazy_factory_is_checked_when_first_used_not_when_added(tmp_path, monkeypatch):
+    import sys
+
+    from qdframe.plugin import lazy_factory
+    from qdframe.registry import category_named
+
+    (tmp_path / "qdf_lazy_ring.py").write_text(
+        "def ring_of(size, qubits):\n    return size\n\n"
+        "def moebius(num_nodes, *, qubits_per_node, comm_qubits_per_node, link=None):\n"
+        "    return num_nodes\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = category_named("topologies").new_registry()
+    with registry.owned_by("acme"):
+        registry.add("ring-of", lazy_factory("qdf_lazy_ring:ring_of"))
+        registry.add("moebius", lazy_factory("qdf_lazy_ring:moebius"))
+    assert "qdf_lazy_ring" not in sys.modules  # adding imported nothing
+    try:
+        assert registry.get("moebius")(4, qubits_per_node=1, comm_qubits_per_node=1) == 4
+        for _ in range(2):  # refused on every use, not only the first
+            with pytest.raises(
+                RegistryError,
+                match=r"plugin 'acme' registered invalid topology 'ring-of': a topology factory "
+                r"is called as builder\(num_nodes, \*, qubits_per_node",
+            ):
+                registry.get("ring-of")
+    finally:
+        sys.modules.pop("qdf_lazy_ring", None)
+
+
+def test_each_factory_call_is_spelled_out_in_its_documented_signature():
+    from qdframe.registry import CATEGORY_TABLE
+
+    for category in CATEGORY_TABLE:
+        if category.holds == "object":
+            assert category.call.positional == category.call.keywords == (), category.name
+            continue
+        head = category.signature.split(")", 1)[0]
+        for argument in (*category.call.positional, *category.call.keywords):
+            assert argument in head, (category.name, argument)
+        # The documented call is one the check accepts.
+        assert category.call.problem(lambda *args, **kwargs: None) is None
+
+
+def test_every_builtin_factory_fits_its_category():
+    loaded = qdframe.load_plugins()
+    assert loaded.failures == []
+    for category in loaded.categories:
+        if category.holds != "factory":
+            continue
+        registry = loaded.registries.by_category(category.name)
+        for entry in registry.entries():
+            assert category.factory_problem(entry.obj) is None, (category.name, entry.name)

@@ -110,11 +110,8 @@ def _executor(config: SystemConfig, plugins: LoadedPlugins) -> Any:
     name = config.resources.executor
     if name not in plugins.registries.executors:
         return None
-    factory = plugins.registries.executors.get(name)
-    try:
-        return factory(config=config)
-    except TypeError:
-        return factory()
+    # Every executor factory takes config= (the registry checks it on add).
+    return plugins.registries.executors.get(name)(config=config)
 
 
 def run_jobs(
