@@ -22,6 +22,7 @@ functions on a machine's total memory.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AVAILABLE_MEMORY_FRACTION",
     "DEFAULT_BACKEND",
+    "MAX_SHOTS",
     "MEMORY_FRACTION",
     "PRECISIONS",
     "BackendCapabilities",
@@ -46,6 +48,7 @@ __all__ = [
     "BackendResults",
     "InvalidCircuitError",
     "MemoryBudget",
+    "ShotsError",
     "check_memory",
     "format_bytes",
     "get_backend",
@@ -340,17 +343,41 @@ def single_result(result: BackendResults | BackendResult) -> BackendResult:
     raise TypeError(f"expected BackendResults, got {type(result).__name__}")
 
 
-def validate_shots(shots: int) -> int:
-    """Return ``shots`` if it is a non-negative integer.
+#: Most shots one run, or one backend call, may ask for.
+MAX_SHOTS = 10**9
 
-    :raises InvalidCircuitError: it is negative or not an integer.
+
+class ShotsError(InvalidCircuitError, ConfigError):
+    """A shot count that is not a whole number in the range asked for.
+
+    Raised by :func:`validate_shots`, the one check of a shot count that
+    every caller (``DistributedSystem.run``, backends, mitigators, the Qiskit
+    primitives) uses. It is a usage error (exit code 2) and, so that every
+    earlier way of catching a bad shot count still works, a
+    :class:`~qdframe.errors.ConfigError` (with ``key_path`` naming the
+    argument or option), an :class:`InvalidCircuitError` and a ``ValueError``.
     """
-    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 0:
-        raise InvalidCircuitError(
-            f"shots must be a non-negative integer (0 asks for the exact statevector), "
-            f"got {shots!r}"
-        )
-    return shots
+
+
+def validate_shots(shots: object, *, minimum: int = 0, name: str = "shots") -> int:
+    """Return ``shots`` when it is a whole number from ``minimum`` to :data:`MAX_SHOTS`.
+
+    The one check of a shot count. ``minimum=0`` (a backend's ``run``) lets
+    ``shots=0`` ask for the exact statevector; a run or a mitigator needs
+    ``minimum=1``.
+
+    :param name: what the count is called, for the message and ``key_path``
+        (``"shots"``, ``"default_shots"``, ``"zne option shots"``).
+    :raises ShotsError: it is not an integer (``bool`` included) or out of range.
+    """
+    if isinstance(shots, numbers.Integral) and not isinstance(shots, bool):
+        count = int(shots)
+        if minimum <= count <= MAX_SHOTS:
+            return count
+    hint = " (0 asks for the exact statevector)" if minimum == 0 else ""
+    raise ShotsError(
+        f"must be an integer from {minimum} to {MAX_SHOTS}{hint}, got {shots!r}", key_path=name
+    )
 
 
 def get_backend(

@@ -9,8 +9,10 @@ disk whose checkpoints pass their checks (see :mod:`qdframe.rundir`). Nothing
 is lost and nothing is counted twice: the total is the sum over batch
 indices, each present once.
 
-Shot counts and seeds are checked here, once, by :func:`check_shots` and
-:func:`check_seed` (both raise :class:`~qdframe.errors.ConfigError`). The
+A run's shot count is checked by :func:`check_shots`, which is
+:func:`qdframe.backend.validate_shots` with a minimum of one shot (the one
+shot check, raising :class:`~qdframe.backend.ShotsError`, a
+:class:`~qdframe.errors.ConfigError`); seeds by :func:`check_seed`. The
 batches are made on demand (:class:`ShotBatches`), never all up front.
 """
 
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qdframe.backend import MAX_SHOTS, validate_shots
 from qdframe.errors import ConfigError
 from qdframe.rundir import RunDirectory
 
@@ -67,8 +70,6 @@ def batch_seed(run_seed: int, index: int) -> int:
     return int(state[0])
 
 
-#: Most shots one run may ask for.
-MAX_SHOTS = 10**9
 #: Most batches (checkpoints) one run may have.
 MAX_BATCHES = 100_000
 #: Largest seed (seeds are non-negative 63-bit integers).
@@ -82,11 +83,10 @@ def _is_int(value: object) -> bool:
 def check_shots(shots: object) -> int:
     """Return ``shots`` when it is a whole number from 1 to :data:`MAX_SHOTS`.
 
-    :raises ConfigError: it is not an integer or is out of that range.
+    :raises qdframe.backend.ShotsError: it is not an integer or is out of
+        that range (a :class:`~qdframe.errors.ConfigError`).
     """
-    if isinstance(shots, int) and not isinstance(shots, bool) and 1 <= shots <= MAX_SHOTS:
-        return shots
-    raise ConfigError(f"must be an integer from 1 to {MAX_SHOTS}, got {shots!r}", key_path="shots")
+    return validate_shots(shots, minimum=1)
 
 
 def check_seed(seed: object) -> int:

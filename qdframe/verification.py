@@ -825,16 +825,13 @@ def verify(
     """
     if method not in METHODS:
         raise ConfigError(f"unknown verification method {method!r}", allowed=", ".join(METHODS))
-    if (
-        shots < 1
-        or not 0 < delta < 1
-        or inputs < 1
-        or not 0 < epsilon <= 1
-        or not 0 < qcec_timeout_s < math.inf
-    ):
+    from qdframe.backend import validate_shots
+
+    validate_shots(shots, minimum=1)
+    if inputs < 1 or not 0 < delta < 1 or not 0 < epsilon <= 1 or not 0 < qcec_timeout_s < math.inf:
         raise ConfigError(
-            "need shots >= 1, inputs >= 1, 0 < delta < 1, 0 < epsilon <= 1 and a finite "
-            f"qcec_timeout_s > 0, got shots={shots}, inputs={inputs}, delta={delta}, "
+            "need inputs >= 1, 0 < delta < 1, 0 < epsilon <= 1 and a finite "
+            f"qcec_timeout_s > 0, got inputs={inputs}, delta={delta}, "
             f"epsilon={epsilon}, qcec_timeout_s={qcec_timeout_s}"
         )
     circuit, layout = _distributed_circuit(distributed)

@@ -193,7 +193,7 @@ def test_too_many_outcomes_beyond_the_dense_limit_are_refused() -> None:
 
 
 def test_options_are_checked() -> None:
-    with pytest.raises(ConfigError, match="shots must be an integer >= 1"):
+    with pytest.raises(ConfigError, match="option shots: must be an integer from 1"):
         ReadoutMitigator(shots=0)
 
 

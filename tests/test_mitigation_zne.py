@@ -281,7 +281,7 @@ def test_scales_that_fold_to_the_same_circuit_are_refused() -> None:
         ({"scales": (1.0, 1.0)}, "distinct numbers >= 1"),
         ({"method": "cubic"}, "allowed: linear, richardson"),
         ({"folding": "random"}, "allowed: global, local"),
-        ({"shots": 0}, "shots must be an integer"),
+        ({"shots": 0}, "zne option shots: must be an integer from 1"),
     ],
 )
 def test_options_are_checked(options: dict[str, object], message: str) -> None:

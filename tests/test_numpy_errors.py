@@ -110,7 +110,7 @@ def test_not_a_circuit() -> None:
 
 
 def test_negative_shots() -> None:
-    with pytest.raises(InvalidCircuitError, match="non-negative"):
+    with pytest.raises(InvalidCircuitError, match="shots: must be an integer from 0"):
         _backend().run(QuantumCircuit(1), shots=-3)
 
 

@@ -93,7 +93,7 @@ def test_seed_makes_runs_reproducible(backend: DistributedBackend) -> None:
 def test_bad_run_options_are_refused(backend: DistributedBackend) -> None:
     with pytest.raises(ValueError, match="unknown run option"):
         backend.run(_ghz(2), shotz=10)
-    with pytest.raises(ValueError, match="shots must be >= 1"):
+    with pytest.raises(ValueError, match="shots: must be an integer from 1"):
         backend.run(_ghz(2), shots=0)
     with pytest.raises(TypeError, match="QuantumCircuits"):
         backend.run(["not a circuit"])  # type: ignore[list-item]

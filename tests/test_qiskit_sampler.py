@@ -274,7 +274,7 @@ def test_bad_system_and_options_are_refused(tmp_path: Path) -> None:
         Sampler(42)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="file not found"):
         Sampler(tmp_path / "missing.toml")
-    with pytest.raises(ValueError, match="default_shots must be >= 1"):
+    with pytest.raises(ValueError, match="default_shots: must be an integer from 1"):
         Sampler(_config(RING), default_shots=0)
     with pytest.raises(ValueError, match="seed must be >= 0"):
         Sampler(_config(RING), seed=-1)

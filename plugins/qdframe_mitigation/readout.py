@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from qiskit import QuantumCircuit
 
-from qdframe.plugin import ConfigError
+from qdframe.plugin import ConfigError, validate_shots
 from qdframe_mitigation.calibration import QubitReadout, ReadoutCalibration
 
 # Imported under another name: the methods below take a ``clbit_qubits`` argument.
@@ -89,8 +89,8 @@ class ReadoutMitigator:
     def __init__(
         self, *, shots: int = 4096, max_dense_bits: int = 20, max_outcomes: int = 4096
     ) -> None:
+        validate_shots(shots, minimum=1, name="readout mitigator option shots")
         for option, value, low in (
-            ("shots", shots, 1),
             ("max_dense_bits", max_dense_bits, 1),
             ("max_outcomes", max_outcomes, 1),
         ):
@@ -182,9 +182,7 @@ class ReadoutMitigator:
             per-qubit noise applies to the same qubit indices.
         :returns: the calibration, also kept for :meth:`apply`.
         """
-        shots = self.shots if shots is None else shots
-        if shots < 1:
-            raise MitigationError(f"calibration needs at least 1 shot, got {shots}")
+        shots = validate_shots(self.shots if shots is None else shots, minimum=1)
         circuits = self.calibration_circuits(qubits_by_node, num_qubits)
         counts = run_fn(circuits, shots=shots, seed=seed)
         if len(counts) != len(circuits):

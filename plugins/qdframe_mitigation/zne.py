@@ -17,7 +17,7 @@ from typing import Any
 
 from qiskit import QuantumCircuit
 
-from qdframe.plugin import ConfigError
+from qdframe.plugin import ConfigError, validate_shots
 from qdframe_mitigation.counts import normalise_counts
 from qdframe_mitigation.errors import MitigationError
 from qdframe_mitigation.extrapolate import EXTRAPOLATION_METHODS, extrapolate
@@ -119,8 +119,7 @@ class ZNEMitigator:
             raise ConfigError(
                 f"unknown zne option folding {folding!r}", allowed=", ".join(FOLDING_METHODS)
             )
-        if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
-            raise ConfigError(f"zne option shots must be an integer >= 1, got {shots!r}")
+        validate_shots(shots, minimum=1, name="zne option shots")
         self.scales = values
         self.method = method
         self.folding = folding
@@ -153,9 +152,7 @@ class ZNEMitigator:
         :raises MitigationError: the circuit is not unitary, the observable is
             malformed, or the runner returned the wrong number of results.
         """
-        shots = self.shots if shots is None else shots
-        if shots < 1:
-            raise MitigationError(f"zero-noise extrapolation needs at least 1 shot, got {shots}")
+        shots = validate_shots(self.shots if shots is None else shots, minimum=1)
         unitary = unitary_part(circuit)
         terms = pauli_terms(observable, unitary.num_qubits)
         constant = sum(c for label, c in terms if set(label) == {"I"})

@@ -29,6 +29,7 @@ from qiskit.result import Result
 from qiskit.result.models import ExperimentResult, ExperimentResultData
 from qiskit.transpiler import Target
 
+from qdframe.backend import validate_shots
 from qdframe.qiskit._bits import counts_to_rows
 from qdframe.qiskit._seeding import SeedLike, call_entropy, derived_seed, validate_seed
 from qdframe.qiskit._system import OwnsSystem, SystemHandle, SystemLike
@@ -124,7 +125,8 @@ class DistributedBackend(OwnsSystem, BackendV2):  # type: ignore[misc]
     ) -> DistributedJob:
         """Run circuits; options ``shots``, ``seed_simulator`` and ``memory``.
 
-        :raises ValueError: an unknown option or ``shots`` < 1.
+        :raises ValueError: an unknown option; ``shots`` not an integer from 1
+            (:class:`qdframe.backend.ShotsError`, a ``ValueError``).
         :raises TypeError: ``run_input`` holds something other than circuits.
         """
         unknown = sorted(set(options) - set(self.options.__dict__))
@@ -133,9 +135,7 @@ class DistributedBackend(OwnsSystem, BackendV2):  # type: ignore[misc]
                 f"unknown run option(s) {', '.join(unknown)}; allowed: shots, "
                 "seed_simulator, memory"
             )
-        shots = int(options.get("shots", self.options.shots))
-        if shots < 1:
-            raise ValueError(f"shots must be >= 1, got {shots}")
+        shots = validate_shots(options.get("shots", self.options.shots), minimum=1)
         memory = bool(options.get("memory", self.options.memory))
         seed = options.get("seed_simulator", self.options.seed_simulator)
         entropy = call_entropy(validate_seed(seed) if seed is not None else self._seed)

@@ -12,6 +12,7 @@ from qiskit.primitives import BaseSamplerV2, PrimitiveJob
 from qiskit.primitives.containers import BitArray, DataBin, PrimitiveResult, SamplerPubResult
 from qiskit.primitives.containers.sampler_pub import SamplerPub, SamplerPubLike
 
+from qdframe.backend import validate_shots
 from qdframe.qiskit._bits import counts_to_rows, pack_register, register_bits
 from qdframe.qiskit._lowering import (
     LoweredCircuit,
@@ -54,7 +55,8 @@ class Sampler(OwnsSystem, BaseSamplerV2):  # type: ignore[misc]
         program computes the circuit (see :func:`qdframe.verification.verify`);
         the verdicts go to the PUB's metadata.
     :param noise: a :class:`qdframe.noise.NoiseModel` for the backend.
-    :raises ValueError: ``default_shots`` < 1 or a negative ``seed``.
+    :raises ValueError: ``default_shots`` is not an integer from 1
+        (:class:`qdframe.backend.ShotsError`) or ``seed`` is negative.
     """
 
     def __init__(
@@ -66,11 +68,7 @@ class Sampler(OwnsSystem, BaseSamplerV2):  # type: ignore[misc]
         verify: bool = False,
         noise: NoiseModel | None = None,
     ) -> None:
-        if isinstance(default_shots, bool) or not isinstance(default_shots, int | np.integer):
-            raise TypeError(f"default_shots must be an int, got {type(default_shots).__name__}")
-        if default_shots < 1:
-            raise ValueError(f"default_shots must be >= 1, got {default_shots}")
-        self._default_shots = int(default_shots)
+        self._default_shots = validate_shots(default_shots, minimum=1, name="default_shots")
         self._seed = validate_seed(seed)
         self._verify = bool(verify)
         self._noise = noise
