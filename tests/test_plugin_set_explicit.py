@@ -5,7 +5,9 @@ optimizer, error handler) is written to a module on ``sys.path`` and loaded
 with ``qdframe.load_plugins(autoload=False, plugins=[...])``: no entry point
 knows it, so every stage, job and worker must receive the run's plugin set.
 It runs on the local executor (threads and processes) and on a real Dask
-LocalCluster, whose worker processes rebuild the set from its recipe.
+LocalCluster, whose worker processes rebuild the set from its recipe; the
+error handler recovers a run on both. Outside the API edge no module takes
+the process-wide ``default_plugins()``.
 """
 
 from __future__ import annotations
@@ -135,9 +137,12 @@ def test_guide_plugins_run_on_dask_worker_processes(guide_module: Any) -> None:
     assert len(pids) == 2 and __import__("os").getpid() not in pids.values()
 
 
-def test_the_guide_error_handler_recovers_a_run(guide_module: Any) -> None:
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_the_guide_error_handler_recovers_a_run(guide_module: Any, executor: str) -> None:
+    if executor == "dask":
+        pytest.importorskip("distributed")
     loaded = _plugins(guide_module, "qdf_timeout_once")
-    config = _config({"executor": "local", "executor_workers": 1})
+    config = _config({"executor": executor, "executor_workers": 1})
     with qdframe.DistributedSystem(config, plugins=loaded) as system:
         result = system.run(_ghz(), shots=400, seed=3)
     _check(result)
@@ -184,3 +189,41 @@ def test_a_hand_built_plugin_set_refuses_to_pickle() -> None:
     loaded = LoadedPlugins(manager=pluggy.PluginManager("qdframe"))
     with pytest.raises(TypeError, match="load_plugins"):
         pickle.dumps(loaded)
+
+
+# Where the process-wide plugin set may be taken: the API edge only. A library
+# function, stage, job or plugin gets the run's set passed in instead.
+_EDGE = (
+    "qdframe/backend.py",  # qd.get_backend(name) without plugins=
+    "qdframe/cli/",  # each command builds the set it runs with
+    "qdframe/network/",  # the sharing server and client processes
+    "qdframe/testing/kits.py",  # check_plugin(...) without plugins=
+)
+
+
+def _default_plugin_calls(root: Path) -> list[str]:
+    import ast
+
+    found = []
+    for folder in ("qdframe", "hal", "plugins"):
+        for path in sorted((root / folder).rglob("*.py")):
+            where = str(path.relative_to(root))
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name == "default_plugins" and not where.startswith(_EDGE):
+                    found.append(f"{where}:{node.lineno}")
+    return found
+
+
+def test_the_process_wide_plugin_set_is_taken_only_at_the_api_edge(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    assert _default_plugin_calls(root) == [], "pass the run's plugin set instead"
+    # The scan sees a call where one is made.
+    (tmp_path / "plugins" / "qdframe_x").mkdir(parents=True)
+    (tmp_path / "plugins" / "qdframe_x" / "m.py").write_text(
+        "import qdframe\nx = qdframe.default_plugins()\n", encoding="utf-8"
+    )
+    assert _default_plugin_calls(tmp_path) == ["plugins/qdframe_x/m.py:2"]
