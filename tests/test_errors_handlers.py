@@ -157,6 +157,20 @@ def test_usage_errors_abort_without_an_error_log(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def test_budget_refusals_abort_without_an_error_log(
+    plugins: LoadedPlugins, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A memory refusal names no node: the caller prints it once; an error log
+    # of the same message would print it twice.
+    with caplog.at_level(logging.INFO, logger="qdframe.recovery"):
+        action = _fail_with(plugins, ResourceError("needs 256 GiB"), stage="execute")
+    assert action.kind is RecoveryKind.ABORT
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    with caplog.at_level(logging.ERROR, logger="qdframe.recovery"):
+        _fail_with(plugins, ResourceError("node 0 down", node=0), context=_context(max_retries=0))
+    assert any("node 0 down" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("error", [KeyError("qubit"), DistributionError("?")])
 def test_anything_else_is_logged_and_aborted(
     plugins: LoadedPlugins, error: Exception, caplog: pytest.LogCaptureFixture

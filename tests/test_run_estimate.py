@@ -16,7 +16,13 @@ from typer.testing import CliRunner
 
 import qdframe as qd
 from qdframe.errors import RegistryError
-from qdframe.estimate import RunTooLongError, check_estimate, estimate_run
+from qdframe.estimate import (
+    RunTooLongError,
+    check_estimate,
+    estimate_run,
+    memory_advice,
+    simulation_profile,
+)
 from qdframe.plugins import default_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +77,99 @@ def test_estimate_scales_with_the_state_size() -> None:
     per_gate_large = large.seconds / large.gates
     assert per_gate_large == pytest.approx(per_gate_small * 2**8)
     assert "12 simulated qubits" in large.describe()
+
+
+def _distributed(n: int = 6, nodes: int = 2) -> QuantumCircuit:
+    from qdframe.config import config_from_mapping
+    from qdframe.distribute import compile_distributed
+    from qdframe.families import qft_no_swaps
+    from qdframe.planning import make_plan
+
+    config = config_from_mapping(
+        {
+            "distributed": {
+                "num_nodes": nodes,
+                "qubits_per_node": n // nodes,
+                "network_topology": "ring",
+            }
+        }
+    )
+    circuit = qft_no_swaps(n)
+    circuit.measure_all()
+    plan = make_plan(circuit, config, plugins=default_plugins(), seed=1)
+    return compile_distributed(circuit, plan, config).to_circuit()
+
+
+def test_a_distributed_circuit_is_one_simulation_per_batch() -> None:
+    # Protocol outcomes are corrected away and measured communication qubits
+    # leave the state: one simulation per batch, narrower than the circuit.
+    circuit = _distributed(6, 3)
+    profile = simulation_profile(circuit)
+    assert profile.single_simulation
+    assert profile.mid_circuit_measurements == 0
+    assert 6 <= profile.peak_qubits < circuit.num_qubits
+    plugins = default_plugins()
+    estimate = estimate_run(circuit, 1000, batch_shots=100, backend="numpy", plugins=plugins)
+    assert estimate.trajectories == 10
+    assert estimate.simulated_qubits == profile.peak_qubits
+    assert estimate.circuit_qubits == circuit.num_qubits
+    assert f"of the circuit's {circuit.num_qubits} simulated qubits" in estimate.describe()
+    assert "10 simulations (one per shot batch)" in estimate.describe()
+    # With noise every shot is a trajectory over every qubit.
+    noisy = estimate_run(
+        circuit, 1000, batch_shots=100, backend="numpy", plugins=plugins, noisy=True
+    )
+    assert noisy.trajectories == 1000
+    assert noisy.simulated_qubits == circuit.num_qubits
+    assert noisy.seconds > 100 * estimate.seconds
+
+
+def test_the_estimate_is_within_an_order_of_magnitude_of_the_run() -> None:
+    circuit = _distributed(8, 2)
+    plugins = default_plugins()
+    estimate = estimate_run(circuit, 200, batch_shots=200, backend="numpy", plugins=plugins)
+    backend = qd.get_backend("numpy")
+    backend.run(circuit, shots=200, seed=1)  # warm-up (compilation, caches)
+    started = time.perf_counter()
+    backend.run(circuit, shots=200, seed=1)
+    took = time.perf_counter() - started
+    # An order of magnitude is what the estimate promises; small runs carry
+    # fixed costs the per-amplitude figure does not, hence the floor.
+    assert estimate.seconds < 10 * max(took, 0.01)
+    assert took < 10 * max(estimate.seconds, 0.05)
+
+
+def test_memory_advice_offers_only_what_fits() -> None:
+    from qdframe.backend import statevector_bytes
+
+    need = statevector_bytes(30, "complex128")
+    half = memory_advice(30, "complex128", need // 2, data_qubits=28)
+    assert any('precision = "complex64"' in a for a in half)
+    assert any("--nodes" in a for a in half)
+    tight = memory_advice(30, "complex128", need // 8, data_qubits=29)
+    assert not any("complex64" in a for a in tight)  # half the memory is not enough
+    assert not any("--nodes" in a for a in tight)  # nor are the data qubits alone
+    assert any("--mode classical" in a for a in tight)
+    assert not any("precision='" in a for a in half + tight)  # no Python syntax
+
+
+def test_memory_refusal_is_printed_once_with_flags(tmp_path: Path) -> None:
+    config = tmp_path / "small.toml"
+    config.write_text("[memory]\nmax_memory_bytes = 4096\n", encoding="utf-8")
+    out = subprocess.run(
+        [*_RUN, "--config", str(config), "--report", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "300"},
+    )
+    assert out.returncode == 1, out.stderr
+    text = out.stdout + out.stderr
+    assert text.count("refusing to run") == 1, text
+    assert text.count("may be used") == 1, text
+    assert "--mode classical" in text
+    assert "complex64" not in text  # 4 KiB cannot hold half of the state either
+    assert "Traceback" not in text
 
 
 def test_check_estimate_refuses_only_over_the_limit() -> None:
@@ -170,3 +269,37 @@ def test_interrupt_stops_promptly_and_says_how_to_resume(
     )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["metrics"]["resumed_batches"] >= 1
+
+
+def _estimate_metrics(seconds: float) -> dict[str, object]:
+    return {
+        "simulated_qubits": 10,
+        "statevector_bytes": 16 << 10,
+        "gates": 64,
+        "mid_circuit_measurements": 0,
+        "trajectories": 11,
+        "seconds_per_amplitude": 1e-8,
+        "seconds": seconds,
+        "backend": "numpy",
+        "circuit_qubits": 12,
+        "single_simulation": True,
+    }
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(2.0, True), (7200.0, False)])
+def test_plain_display_shows_the_estimate_once(seconds: float, shown: bool) -> None:
+    import io
+    import types
+
+    from qdframe.cli._progress import RunDisplay
+
+    stream = io.StringIO()
+    display = RunDisplay("plain", stream=stream)
+    context = types.SimpleNamespace(metrics={"estimate": _estimate_metrics(seconds)})
+    display.stage("execute", context)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "qdframe: stage execute"
+    # A slow run's estimate is already in the warning the guard logged.
+    assert any(line.startswith("qdframe: estimate: 10 of the circuit's 12") for line in lines) == (
+        shown
+    )

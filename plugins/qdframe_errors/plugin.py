@@ -19,7 +19,14 @@ from __future__ import annotations
 import logging
 
 import qdframe
-from qdframe.plugin import EXIT_USAGE, RecoveryAction, RecoveryKind, Registrar, RunContext
+from qdframe.plugin import (
+    EXIT_USAGE,
+    RecoveryAction,
+    RecoveryKind,
+    Registrar,
+    ResourceError,
+    RunContext,
+)
 from qdframe_errors.chain import choose_action, handlers_for
 from qdframe_errors.handlers import DEFAULT_HANDLERS, describe_error
 
@@ -55,6 +62,8 @@ def _record(
         _log.debug("run %s: traceback of %s", context.run_id, action.reason, exc_info=error)
         if getattr(error, "exit_code", None) == EXIT_USAGE:
             return  # the input was wrong: nothing to recover, nothing surprising
+        if isinstance(error, ResourceError) and error.node is None:
+            return  # a budget refusal (memory, time): its own message says it all
         _log.error("run %s: %s", context.run_id, action.reason)
     else:
         _log.warning("run %s: %s -> %s", context.run_id, action.reason, action.kind.value)

@@ -123,9 +123,12 @@ class RunDisplay:
         elif self.mode == "rich" and self._progress is not None:
             self._progress.update(self._task, description=name)
         if estimate:
-            from qdframe.estimate import RunEstimate
+            from qdframe.estimate import SLOW_RUN_S, RunEstimate
 
-            text = RunEstimate(**estimate).describe()
+            run = RunEstimate(**estimate)
+            if run.seconds > SLOW_RUN_S:
+                return  # the slow-run warning, just before, gave the same figures
+            text = run.describe()
             if self.mode == "plain":
                 self._line(f"estimate: {text}")
             elif self.mode == "rich" and self._progress is not None:

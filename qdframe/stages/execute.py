@@ -100,10 +100,29 @@ def estimate_guard(choose: BackendChoice, max_seconds: float | None) -> Guard:
     """The check before execute: the executable circuit, its estimate, a refusal over the limit."""
 
     def check(state: RunState) -> RunState:
-        from qdframe.estimate import SLOW_RUN_S, check_estimate, estimate_run
+        from qdframe.backend import memory_budget
+        from qdframe.estimate import (
+            SLOW_RUN_S,
+            check_estimate,
+            check_memory_fits,
+            estimate_run,
+            simulation_profile,
+        )
 
         circuit = state.require_program().to_circuit()
         config = choose.config
+        noisy = state.noise is not None and not state.noise.is_ideal
+        profile = simulation_profile(circuit, noisy=noisy)
+        if _dense_methods(config):
+            # One refusal, with what would help, before a backend is chosen.
+            budget = memory_budget(config.memory.max_memory_bytes)
+            check_memory_fits(
+                profile,
+                precision=config.acceleration.precision,
+                budget_bytes=budget.bytes,
+                budget_source=budget.source,
+                data_qubits=len(state.require_program().layout.initial),
+            )
         estimate = estimate_run(
             circuit,
             state.shots,
@@ -111,6 +130,8 @@ def estimate_guard(choose: BackendChoice, max_seconds: float | None) -> Guard:
             backend=choose(circuit, state.context),
             plugins=choose.plugins,
             precision=config.acceleration.precision,
+            noisy=noisy,
+            profile=profile,
         )
         state.context.metrics["estimate"] = estimate.to_dict()
         check_estimate(estimate, max_seconds)
@@ -123,6 +144,15 @@ def estimate_guard(choose: BackendChoice, max_seconds: float | None) -> Guard:
         return state.replace(executable=circuit)
 
     return Guard("estimate", check)
+
+
+def _dense_methods(config: SystemConfig) -> bool:
+    """Whether every configured backend keeps a dense state (no ``method`` such as
+    ``matrix_product_state`` that needs far less memory than a statevector)."""
+    dense = {None, "automatic", "statevector"}
+    return all(
+        options.get("method") in dense for options in config.acceleration.backend_options.values()
+    )
 
 
 @dataclass(frozen=True)
