@@ -39,6 +39,20 @@ def test_plan_and_result_print_short() -> None:
     shown = repr(result)
     assert "backend='numpy'" in shown and "seed=3" in shown and "shots=20" in shown
     assert len(shown) < 300
+    html = result._repr_html_()
+    assert html.startswith("<table>") and "<th style='text-align:left'>seed</th><td>3</td>" in html
+    assert f"ebits</th><td>{plan.ebits}" in html
+    assert len(html) < 2000 and "array" not in html
+
+
+def test_a_wide_result_prints_short() -> None:
+    from qdframe.stages.result import RunResult
+
+    counts = {format(i, "030b"): 1 for i in range(5000)}
+    result = RunResult("r", counts, shots=5000, seed=366_012_345, backend="numpy")
+    text = repr(result)
+    assert len(text) < 300 and "+4996 more" in text and "seed=366012345" in text
+    assert "+4992 more outcomes" in result._repr_html_()
 
 
 def test_load_config_overrides_win_over_the_file() -> None:

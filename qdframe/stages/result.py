@@ -62,6 +62,33 @@ class RunResult:
 
     __str__ = __repr__
 
+    def _repr_html_(self) -> str:
+        # A notebook shows this table instead of the repr.
+        from html import escape
+
+        top = sorted(self.counts.items(), key=lambda kv: -kv[1])[:8]
+        more = len(self.counts) - len(top)
+        fallback = f" (fallback: {self.fallback_reason})" if self.fallback else ""
+        rows = {
+            "run": self.run_id,
+            "backend": self.backend + fallback,
+            "shots": str(self.shots),
+            "seed": str(self.seed),
+            "counts": ", ".join(f"{k}: {n}" for k, n in top)
+            + (f" (+{more} more outcomes)" if more > 0 else ""),
+        }
+        if self.plan is not None:
+            rows["ebits"] = self.plan.ebits_text()
+        if self.verified is not None:
+            rows["verified"] = "yes" if self.verified else "NO"
+        for name, value in self.expectation_values.items():
+            rows[f"<{name}>"] = f"{value:.6f}"
+        body = "".join(
+            f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
+            for k, v in rows.items()
+        )
+        return f"<table>{body}</table>"
+
     @property
     def stage_seconds(self) -> dict[str, float]:
         seconds: dict[str, float] = self.metrics.get("stage_seconds", {})
