@@ -207,8 +207,11 @@ def config_markdown() -> str:
         " with `qdframe config show [FILE] [--json]`. An invalid file exits with status 2 and"
         " one message naming the file, the key path and the allowed values.",
         "",
-        "Every key below changes what qdframe does (a test fails when one is read"
-        " nowhere). Keys that earlier versions accepted but that never changed anything"
+        "Every key below changes what qdframe does: `tests/test_config_keys_used.py`"
+        " fails when a key is read nowhere outside the configuration module, and"
+        " `tests/test_config_keys_observed.py` when no behavioural test sets it (that"
+        " file sets both ways the keys no other test did and checks what changes)."
+        " Keys that earlier versions accepted but that never changed anything"
         " were removed; a file or environment variable that still sets one loads with a"
         " `RemovedConfigKeyWarning` naming it, and the key is ignored: "
         + ", ".join(f"`{k}`" for k in sorted(config_module.REMOVED_KEYS))
