@@ -303,3 +303,41 @@ def test_plain_display_shows_the_estimate_once(seconds: float, shown: bool) -> N
     assert any(line.startswith("qdframe: estimate: 10 of the circuit's 12") for line in lines) == (
         shown
     )
+
+
+def test_terminal_progress_names_the_stages(tmp_path: Path) -> None:
+    import pty
+    import select
+
+    # stderr on a pseudo-terminal: the rich status line, not plain lines.
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*_RUN, "--shots", "3000", "--seed", "1", "--report", str(tmp_path / "r")],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"},
+    )
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 1.0)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    shown = seen.decode("utf-8", "replace")
+    assert "qdframe: stage" not in shown  # no plain lines on a terminal
+    # The line is redrawn ten times a second: stages shorter than that may
+    # not be drawn at all, these two always are.
+    for stage in ("allocate", "execute: shot batches"):
+        assert stage in shown, stage
+    assert "estimate:" in shown
