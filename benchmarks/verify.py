@@ -1,6 +1,6 @@
 """Mutation figures for qdframe.verification: correct programs accepted, mutants rejected.
 
-Run: ``python benchmarks/verify.py [--mutants K] [--wide 16,20] [--qcec-timeout S]``.
+Run: ``python benchmarks/verify.py [--mutants K] [--wide 16,20] [--qcec-timeout S] [--qcec-hard]``.
 
 1. QFT12, QV12 and CP-fraction-12 (fraction 0.5), planned by the
    ``temporal`` allocator (teleportations where they pay) on a ring of
@@ -17,6 +17,10 @@ Run: ``python benchmarks/verify.py [--mutants K] [--wide 16,20] [--qcec-timeout 
 3. ``qdframe run --verify`` of QFT12 with final measurements on a ring of
    4 x 3, in a child process: wall and CPU time and peak RSS beside the
    limits of 30 s and 2 GiB.
+4. With ``--qcec-hard`` only: ``qcec`` on programs where MQT QCEC may reach
+   no verdict (QFT8 on a ring of 4 x 2, 60 s; the QFT12, CP-fraction-12 and
+   QV12 programs of the mutation table on the ring, 20 s each): verdict,
+   qubits in deferred form and seconds.
 """
 
 from __future__ import annotations
@@ -223,6 +227,37 @@ def cli_run() -> None:
     print(f"{'peak_GiB':<10} {rss / 2**30:>10.2f} {2:>8} {rss / 2**31:>6.2f}")
 
 
+def qcec_hard() -> None:
+    from qdframe.allocation import Allocation
+    from qdframe.distribute import plan_from_allocation
+    from qdframe.topology import Topology
+
+    plugins = default_plugins()
+    print("\n== qcec on harder programs (no verdict is not a proof)")
+    print(f"{'case':<22} {'timeout_s':>9} {'deferred':>8} {'wall_s':>7}  verdict")
+    qft8 = qft_no_swaps(8)
+    ring = Topology("ring", 4, [(i, (i + 1) % 4) for i in range(4)], data_qubits=2)
+    plan = plan_from_allocation(qft8, ring, Allocation.static([i // 2 for i in range(8)]))
+    cases: list[tuple[str, QuantumCircuit, Any, float]] = [
+        ("qft8/ring4x2", qft8, compile_distributed(qft8, plan), 60.0)
+    ]
+    config = _config("ring", 4, 3, "temporal")
+    for family, build in _FAMILIES.items():
+        plan = make_plan(build(), config, plugins=plugins, seed=3, time_budget_s=2.0)
+        assert plan.circuit is not None
+        cases.append(
+            (f"{family}/ring4x3", plan.circuit, compile_distributed(None, plan, config), 20.0)
+        )
+    for name, original, program, timeout in cases:
+        wall = time.perf_counter()
+        result = verify(original, program, method="qcec", qcec_timeout_s=timeout)
+        wall = time.perf_counter() - wall
+        print(
+            f"{name:<22} {timeout:>9g} {result.details.get('deferred_qubits', '?'):>8} "
+            f"{wall:>7.1f}  {result.details.get('equivalence')} (verified {result.verified})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mutants", type=int, default=3, help="mutants of each kind per case")
@@ -235,6 +270,9 @@ def main() -> None:
     )
     parser.add_argument("--qcec-timeout", type=float, default=30.0, help="seconds per QCEC check")
     parser.add_argument("--skip", default="", help="comma list of parts to skip: mutation,wide,run")
+    parser.add_argument(
+        "--qcec-hard", action="store_true", help="also run qcec where it may reach no verdict"
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     good = True
@@ -244,6 +282,8 @@ def main() -> None:
         good = mutation_table(args.mutants)
     if "wide" not in skip and args.wide:
         wide_table([int(x) for x in args.wide.split(",")], args.qcec_timeout, args.random_limit)
+    if args.qcec_hard:
+        qcec_hard()
     sys.exit(0 if good else 1)
 
 

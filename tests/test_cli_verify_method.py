@@ -56,6 +56,17 @@ def test_random_inputs_is_the_method_that_ran_and_implies_verify(
     # The run directory keeps the method, so a resumed run verifies the same way.
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["verify_method"] == "random-inputs" and manifest["verify"] is True
+    resumed = runner.invoke(app, ["run", "--resume", str(run_dir), "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    again = json.loads(resumed.stdout[resumed.stdout.index("{") :])
+    assert again["verification"]["method"] == "random-inputs"
+    # Another method given on resume replaces the saved one.
+    resumed = runner.invoke(
+        app, ["run", "--resume", str(run_dir), "--json", "--verify-method", "exact"]
+    )
+    assert resumed.exit_code == 0, resumed.output
+    again = json.loads(resumed.stdout[resumed.stdout.index("{") :])
+    assert again["verification"]["method"] == "exact-state"
 
 
 def test_sampled_and_exact_report_different_scopes(source: Path) -> None:
