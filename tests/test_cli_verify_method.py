@@ -53,6 +53,10 @@ def test_random_inputs_is_the_method_that_ran_and_implies_verify(
     assert v["method"] == "random-inputs"
     assert v["inputs"] == 8 and 0 < v["false_accept_probability"] < 1
     assert v["scope"].startswith("8 random input states")
+    # The HTML report says the same: which method, and what its pass covers.
+    page = Path(data["report"]).read_text()
+    assert "random-inputs" in page and "8 random input states" in page
+    assert "false-accept probability" in page and "all input states" not in page
     # The run directory keeps the method, so a resumed run verifies the same way.
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["verify_method"] == "random-inputs" and manifest["verify"] is True
