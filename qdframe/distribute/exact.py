@@ -208,18 +208,19 @@ class _Simulator:
             if q in history.active:
                 continue
             tensor = history.tensor
-            grown = np.zeros((*tensor.shape[:-1], 2, tensor.shape[-1]), dtype=tensor.dtype)
-            grown[..., (history.fixed >> q) & 1, :] = tensor
-            history.tensor = grown
-            history.active = (*history.active, q)
-            history.fixed &= ~(1 << q)
-            width = len(history.active) + _reference_qubits(grown)
+            # Checked before allocating: the grown state is twice the size.
+            width = len(history.active) + 1 + _reference_qubits(tensor)
             if width > self.max_width:
                 raise ResourceError(
                     f"exact simulation needs {width} qubits at once, reference included "
                     f"(limit {self.max_width}, {(16 << width) / 2**30:.1f} GiB per history); "
                     "use the randomised method or sampled verification"
                 )
+            grown = np.zeros((*tensor.shape[:-1], 2, tensor.shape[-1]), dtype=tensor.dtype)
+            grown[..., (history.fixed >> q) & 1, :] = tensor
+            history.tensor = grown
+            history.active = (*history.active, q)
+            history.fixed &= ~(1 << q)
             self.peak_width = max(self.peak_width, width)
 
     def apply(self, history: History, operation: Any, qubits: Sequence[int]) -> None:
