@@ -89,7 +89,12 @@ if TYPE_CHECKING:
     from qdframe.distribute.program import DistributedProgram
     from qdframe.plugins import LoadedPlugins
 
-__all__ = ["METHODS", "VerificationResult", "false_accept_bound", "verify"]
+__all__ = ["METHODS", "VerificationResult", "check_method", "false_accept_bound", "verify"]
+
+_QCEC_MIDWAY = (
+    "method 'qcec' compares originals without mid-circuit measurements, resets or "
+    "branches; use method exact or random-inputs"
+)
 
 #: Verification methods :func:`verify` accepts.
 METHODS = (
@@ -344,6 +349,19 @@ def _measures_midway(circuit: QuantumCircuit, skipped: Collection[int]) -> bool:
         if operation.name in ("measure", "reset") or getattr(operation, "blocks", None):
             return True
     return False
+
+
+def check_method(original: QuantumCircuit, method: str) -> None:
+    """Refuse, before anything runs, a method that cannot take ``original``.
+
+    :raises CircuitError: ``qcec`` on a circuit that measures, resets or
+        branches before its final measurements (what :func:`verify` would
+        refuse only once the distributed program exists).
+    """
+    from qdframe.distribute.exact import terminal_measurements
+
+    if method == "qcec" and _measures_midway(original, set(terminal_measurements(original))):
+        raise CircuitError(_QCEC_MIDWAY)
 
 
 @dataclass
@@ -635,10 +653,7 @@ def _qcec(pair: _Pair, timeout_s: float) -> VerificationResult:
     if not _qcec_available():
         raise ConfigError(_QCEC_MISSING)
     if _measures_midway(pair.original, pair.orig_skip):
-        raise CircuitError(
-            "method 'qcec' compares originals without mid-circuit measurements, resets or "
-            "branches; use method exact or random-inputs"
-        )
+        raise CircuitError(_QCEC_MIDWAY)
     from mqt.core import load
     from qiskit import QuantumCircuit as Circuit
 

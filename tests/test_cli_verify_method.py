@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import qdframe as qd
 from qdframe.cli.main import app
-from qdframe.errors import ConfigError
+from qdframe.errors import CircuitError, ConfigError
 from qdframe.families import qft_no_swaps
 from qdframe.verification import METHODS
 
@@ -114,3 +114,43 @@ def test_the_python_api_takes_the_method() -> None:
             system.run(_measured_qft4(), shots=50, seed=1, verify_method="choi")
         plain = system.run(_measured_qft4(), shots=50, seed=1, verify=True)
         assert plain.verification["method"] == "exact-state"
+
+
+def test_qcec_on_a_mid_circuit_measurement_is_refused_before_the_run(tmp_path: Path) -> None:
+    circuit = QuantumCircuit(4, 4)
+    circuit.h(0)
+    circuit.measure(0, 0)  # mid-circuit: qubit 0 is used again
+    circuit.cx(0, 3)
+    circuit.measure(range(4), range(4))
+    path = tmp_path / "midway.qasm"
+    path.write_text(qasm2.dumps(circuit))
+    run_dir = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(path),
+            *_NETWORK,
+            "--shots",
+            "50",
+            "--verify-method",
+            "qcec",
+            "--report",
+            str(run_dir),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "qcec" in result.output and "mid-circuit" in result.output
+    # Refused at intake: no shot batch ran, so none was checkpointed.
+    assert not list(run_dir.glob("checkpoints/batch-*"))
+
+
+def test_qcec_on_final_measurements_only_is_accepted_by_the_early_check() -> None:
+    from qdframe.verification import check_method
+
+    circuit = _measured_qft4()
+    check_method(circuit, "qcec")  # final measurements only: no refusal
+    circuit.reset(0)
+    with pytest.raises(CircuitError, match="mid-circuit"):
+        check_method(circuit, "qcec")
+    check_method(circuit, "random-inputs")  # other methods take it

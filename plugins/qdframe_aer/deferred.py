@@ -21,8 +21,7 @@ checks after the run that each release was deterministic:
   ``<Z>``. A corrected protocol qubit is in ``|+>`` (its outcome is uniform
   and corrected coherently), which the Hadamard turns into ``|0>``; ``<Z> = 1``
   proves the wire is back in ``|0>``, exactly what a reset would leave. No
-  collapse, and the gate fuses with its neighbours: about half the time of
-  the ``"reset"`` form on QFT12 (``benchmarks/distributed_run.py``).
+  collapse, and the gate fuses with its neighbours.
 - ``"reset"``: the qubit's reduced density matrix before Aer's reset, whose
   purity 1 proves it was a product state, whichever one.
 

@@ -8,7 +8,7 @@ short schedule; the simulator has no schedule to keep, only a statevector
 that doubles with each extra wire. :func:`narrow` therefore reorders the
 operations (any topological order of the qubit-wire dependencies is the
 same circuit) so that open protocols finish, and their qubits are reset,
-before new ones start: QFT12 on a ring of four nodes needs 15 wires in
+before new ones start: QFT12 on a ring of four nodes needs 16 wires in
 that order instead of 17 in program order.
 """
 

@@ -91,6 +91,11 @@ class IntakeStage:
 
     def run(self, state: RunState) -> RunState:
         prepared = prepare_circuit(state.original)
+        if state.verify:
+            # A method that cannot take this circuit is refused before any shot runs.
+            from qdframe.verification import check_method
+
+            check_method(prepared, state.verify_method)
         circuit = prepared
         reports: list[dict[str, Any]] = []
         for optimizer in optimizers_for(self.plugins, self.optimizers, "intake"):
