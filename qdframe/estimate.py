@@ -336,7 +336,15 @@ def check_estimate(estimate: RunEstimate, max_seconds: float | None) -> None:
     """
     if max_seconds is None or estimate.seconds <= max_seconds:
         return
-    fewer_shots = "" if estimate.single_simulation else "fewer shots (--shots), "
+    if not estimate.single_simulation:
+        fewer_shots = "fewer shots (--shots), "
+    elif estimate.trajectories > 1:
+        # Each batch is one simulation: fewer, larger batches cost less.
+        fewer_shots = (
+            "fewer shot batches (fewer --shots, or a larger `[recovery] checkpoint_interval`), "
+        )
+    else:
+        fewer_shots = ""
     raise RunTooLongError(
         f"refusing to run: {estimate.describe()}, over the limit of {max_seconds:g} s "
         f"(--max-seconds); use {fewer_shots}nodes with more qubits (--qubits-per-node: "

@@ -115,6 +115,8 @@ def test_a_distributed_circuit_is_one_simulation_per_batch() -> None:
     assert estimate.circuit_qubits == circuit.num_qubits
     assert f"of the circuit's {circuit.num_qubits} simulated qubits" in estimate.describe()
     assert "10 simulations (one per shot batch)" in estimate.describe()
+    with pytest.raises(RunTooLongError, match=r"fewer shot batches .*checkpoint_interval"):
+        check_estimate(estimate, estimate.seconds / 2)
     # With noise every shot is a trajectory over every qubit.
     noisy = estimate_run(
         circuit, 1000, batch_shots=100, backend="numpy", plugins=plugins, noisy=True
