@@ -93,7 +93,7 @@ if TYPE_CHECKING:
         OptimizerReport,
         TopologyBuilder,
     )
-    from qdframe.registry import Registrar, Registry
+    from qdframe.registry import CATEGORY_TABLE, Category, FactoryCall, Registrar, Registry
     from qdframe.schedule.timing import TimingModel
     from qdframe.settings import TunableSetting
     from qdframe.topology import HopFunction, LinkSpec, Topology, werner_fidelity
@@ -104,6 +104,7 @@ if TYPE_CHECKING:
     from qdframe_hal.profile import HardwareProfile
 
 __all__ = [
+    "CATEGORY_TABLE",
     "EXIT_FAILURE",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -120,6 +121,7 @@ __all__ = [
     "BackendResults",
     "Backoff",
     "CapacityError",
+    "Category",
     "CircuitError",
     "CommunicationError",
     "ConfigError",
@@ -132,6 +134,7 @@ __all__ = [
     "ErrorHandler",
     "Executor",
     "ExecutorKind",
+    "FactoryCall",
     "FallbackStrategy",
     "FaultKind",
     "FaultSpec",
@@ -281,7 +284,9 @@ _SOURCES: dict[str, str] = {
         ),
         "qdframe.protocols",
     ),
-    **dict.fromkeys(("Registrar", "Registry"), "qdframe.registry"),
+    **dict.fromkeys(
+        ("CATEGORY_TABLE", "Category", "FactoryCall", "Registrar", "Registry"), "qdframe.registry"
+    ),
     "TimingModel": "qdframe.schedule.timing",
     "TunableSetting": "qdframe.settings",
     **dict.fromkeys(("HopFunction", "LinkSpec", "Topology", "werner_fidelity"), "qdframe.topology"),

@@ -115,3 +115,79 @@ def test_the_testing_section_runs_under_pytest(pytester: pytest.Pytester) -> Non
     # does not declare), and the two plain tests.
     expected = len(TopologyKit.checks()) + len(AllocatorKit.checks()) - 2 + 2
     assert outcomes["passed"] == expected and outcomes["skipped"] == 2, outcomes
+
+
+def test_the_pipeline_hook_example_reports_its_metric(tmp_path: Path) -> None:
+    import json
+
+    [block] = [b for b in _guide_blocks() if "context.metrics[" in b]
+    hook = types.ModuleType("guide_hook")
+    exec(compile("import qdframe\n" + block, str(GUIDE), "exec"), hook.__dict__)
+    loaded = qdframe.load_plugins(plugins=[("guide_hook", hook)])
+    assert loaded.failures == []
+    config = config_from_mapping(
+        {"distributed": {"num_nodes": 3, "qubits_per_node": 1, "network_topology": "ring"}}
+    )
+    circuit = QuantumCircuit(3)
+    circuit.h(0)
+    circuit.cx(0, 1)
+    circuit.cx(1, 2)
+    with qdframe.DistributedSystem(config, plugins=loaded) as system:
+        result = system.run(circuit, shots=20, seed=1, report_dir=tmp_path / "run")
+    report = json.loads((tmp_path / "run" / "report.json").read_text(encoding="utf-8"))
+    # What the hook put in context.metrics reaches the report.
+    assert report["metrics"]["extra"]["my_plugin.ebits"] == result.plan.ebits > 0
+
+
+# The page's plugin code (not its test snippets) follows the rule it states:
+# import qdframe, qdframe.plugin, your own package and third-party ones only.
+_OWN_PACKAGE = "qdframe_moebius"
+
+
+def _surface_violations(source: str) -> list[str]:
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        modules = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules = [node.module]
+        for module in modules:
+            top = module.split(".")[0]
+            private = top == "qdframe" and module not in ("qdframe", "qdframe.plugin")
+            if private or (top.startswith("qdframe_") and top != _OWN_PACKAGE):
+                found.append(module)
+    return found
+
+
+def test_the_guide_examples_import_only_the_plugin_surface() -> None:
+    plugin_code = [
+        b for b in _guide_blocks() if "qdframe.testing" not in b and not b.startswith("# tests/")
+    ]
+    assert len(plugin_code) >= 9
+    found = [v for block in plugin_code for v in _surface_violations(block)]
+    assert found == [], f"the guide's examples import private modules: {found}"
+    assert _surface_violations("from qdframe.backend import X\nimport qdframe_hal\n") == [
+        "qdframe.backend",
+        "qdframe_hal",
+    ]
+
+
+@pytest.mark.slow
+def test_the_backend_example_passes_the_backend_conformance_suite(
+    pytester: pytest.Pytester,
+) -> None:
+    blocks = _guide_blocks()
+    [suite] = [b for b in blocks if "BackendConformance" in b]
+    plugin = "\n\n".join(b for b in blocks if not any(m in b for m in _SKIP))
+    pytester.makepyfile(guide_plugin=plugin, test_conformance=suite)
+    # The backend is not installed: the ini option is all that names it.
+    pytester.makeini("[pytest]\nqdframe_plugins = guide_plugin\n")
+    pytester.syspathinsert()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0, result.stdout.str()
+    # Tests of capabilities ExactSim does not declare (noise, ...) are skipped.
+    assert outcomes["passed"] >= 30 and "failed" not in outcomes, outcomes

@@ -113,12 +113,33 @@ def _single(results: object) -> BackendResult:
     return _results(results, 1)[0]
 
 
+def _plugin_set(request: pytest.FixtureRequest) -> Any:
+    """The plugin set a registered backend is looked up in.
+
+    When the ``qdframe_plugins`` ini option names plugin modules (or
+    ``qdframe_autoload = false``), the pytest plugin's ``qdframe_plugins``
+    fixture: the backend under test need not be installed, as for every
+    other category's conformance class. Otherwise ``None``: the installed
+    plugins (:func:`qdframe.default_plugins`, built once per process).
+    """
+    try:
+        named = request.config.getini("qdframe_plugins")
+        autoload = request.config.getini("qdframe_autoload")
+    except ValueError:  # qdframe's pytest plugin is not active (-p no:qdframe)
+        return None
+    if not named and autoload:
+        return None
+    return request.getfixturevalue("qdframe_plugins")
+
+
 class BackendConformance:
     """Tests every qdframe backend must pass. Subclass it to run them.
 
     Class attributes a subclass may set:
 
-    :cvar backend_name: registered name to test (else ``--qdframe-backend``).
+    :cvar backend_name: registered name to test (else ``--qdframe-backend``);
+        looked up among the installed plugins and the modules the
+        ``qdframe_plugins`` ini option names.
     :cvar backend_options: keyword options for the backend.
     :cvar atol: tolerance on statevector amplitudes; by default it follows the
         ``precision`` a result reports (1e-8 for complex128, 2e-6 for complex64).
@@ -150,8 +171,10 @@ class BackendConformance:
             **self.backend_options,
         }
 
+        plugins = _plugin_set(request)
+
         def factory(**extra: Any) -> Backend:
-            return qdframe.get_backend(name, **{**options, **extra})
+            return qdframe.get_backend(name, plugins=plugins, **{**options, **extra})
 
         return factory
 
