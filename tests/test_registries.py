@@ -367,3 +367,11 @@ def test_every_builtin_factory_fits_its_category():
         registry = loaded.registries.by_category(category.name)
         for entry in registry.entries():
             assert category.factory_problem(entry.obj) is None, (category.name, entry.name)
+
+
+def test_every_registration_hookspec_has_its_row_in_the_table():
+    from qdframe import hookspecs
+    from qdframe.registry import CATEGORY_TABLE
+
+    declared = {name for name in vars(hookspecs) if name.startswith("qdframe_register_")}
+    assert declared == {c.hook for c in CATEGORY_TABLE}
