@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 cloudpickle = pytest.importorskip("cloudpickle")
 
 from qdframe_dask import plugin as dask_plugin  # noqa: E402
-from qdframe_dask.executor import DaskExecutor  # noqa: E402
+from qdframe_dask.executor import DaskExecutor, _quiet_settings  # noqa: E402
 
 import qdframe  # noqa: E402
 from qdframe.config import SystemConfig  # noqa: E402
@@ -249,3 +250,40 @@ def test_an_unpicklable_error_comes_back_named(process_cluster: DaskExecutor) ->
 def test_tasks_per_worker_below_one_is_refused() -> None:
     with pytest.raises(ConfigError, match="tasks_per_worker >= 1"):
         DaskExecutor(workers=1, tasks_per_worker=0)
+
+
+def _worker_intervals_ms(dask_worker: Any) -> tuple[float, float, float, bool]:
+    callbacks = dask_worker.periodic_callbacks
+    return (
+        callbacks["tick"].callback_time,
+        callbacks["monitor"].callback_time,
+        dask_worker.memory_manager.memory_monitor_interval * 1000,
+        bool(dask.config.get("distributed.worker.profile.enabled")),
+    )
+
+
+def test_a_started_cluster_runs_its_periodic_checks_less_often(
+    process_cluster: DaskExecutor,
+) -> None:
+    # Dask's defaults: tick 20 ms, system monitor 500 ms, memory check 100 ms,
+    # profiler on. Each costs CPU on every event loop whether or not work runs.
+    # Run after the killed-worker tests on the same cluster, this also covers
+    # the workers the nannies started in place of the killed ones.
+    per_worker = process_cluster.client.run(_worker_intervals_ms)
+    assert len(per_worker) == 2
+    assert set(per_worker.values()) == {(1000, 2000, 500, False)}
+    scheduler = process_cluster.client.run_on_scheduler(
+        lambda dask_scheduler: (
+            dask_scheduler.periodic_callbacks["tick"].callback_time,
+            dask_scheduler.periodic_callbacks["monitor"].callback_time,
+        )
+    )
+    assert tuple(scheduler) == (1000, 2000)
+
+
+def test_a_setting_changed_from_dasks_default_is_kept() -> None:
+    with dask.config.set({"distributed.admin.tick.interval": "50ms"}):
+        settings = _quiet_settings()
+    assert "distributed.admin.tick.interval" not in settings
+    assert settings["distributed.admin.system-monitor.interval"] == "2s"
+    assert _quiet_settings()["distributed.admin.tick.interval"] == "1s"
