@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,51 @@ def test_the_backend_example_passes_the_backend_conformance_suite(
     assert result.ret == 0, result.stdout.str()
     # Tests of capabilities ExactSim does not declare (noise, ...) are skipped.
     assert outcomes["passed"] >= 30 and "failed" not in outcomes, outcomes
+
+
+EXAMPLE = GUIDE.parents[1] / "examples" / "plugin-moebius"
+
+
+@pytest.fixture
+def moebius_package(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``examples/plugin-moebius`` importable, as if it were installed."""
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    _forget_moebius()
+    yield
+    _forget_moebius()
+
+
+def _forget_moebius() -> None:
+    for name in [m for m in sys.modules if m.split(".")[0] == "qdframe_moebius"]:
+        del sys.modules[name]
+
+
+def _run_block(block: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    exec(compile(block, str(GUIDE), "exec"), module.__dict__)
+    return module
+
+
+@pytest.mark.usefixtures("moebius_package")
+def test_the_packaging_and_lazy_registration_examples_register_the_example_topology() -> None:
+    blocks = [b for b in _guide_blocks() if b.startswith("# qdframe_moebius/plugin.py")]
+    assert len(blocks) == 2  # the plain registration and the lazy one
+    for index, block in enumerate(blocks):
+        _forget_moebius()
+        plugin = _run_block(block, f"guide_moebius_{index}")
+        loaded = qdframe.load_plugins(autoload=False, plugins=[("moebius", plugin)])
+        assert loaded.failures == []
+        lazy = "lazy_factory" in block
+        # The lazy registration imports the builder's module only when it is used.
+        assert ("qdframe_moebius.topology" in sys.modules) is not lazy
+        builder = loaded.registries.topologies.get("moebius")
+        topology = builder(6, qubits_per_node=2, comm_qubits_per_node=1)
+        assert topology.name == "moebius" and topology.num_links == 6 + 3
+
+
+@pytest.mark.usefixtures("moebius_package")
+def test_the_test_without_installing_example_finds_the_builder() -> None:
+    [block] = [b for b in _guide_blocks() if "from qdframe_moebius import plugin" in b]
+    found = _run_block(block, "guide_without_installing")
+    assert found.loaded.failures == [] and found.loaded.plugins[0].name == "moebius"
+    assert found.builder(4, qubits_per_node=1, comm_qubits_per_node=1).num_nodes == 4
