@@ -93,6 +93,9 @@ class ProtocolEmitter:
         self.run_head: list[int] = runs.head.tolist()
         self.held: list[dict[int, int]] = [{} for _ in range(topology.num_nodes)]
         self.pending: list[list[tuple[int, int]]] = [[] for _ in range(topology.num_nodes)]
+        #: Teleported qubits waiting in all of ``pending`` (asked once per
+        #: protocol: cheaper than looking through a list per node).
+        self.waiting = 0
         #: Nodes that hold communication qubits between protocols (open
         #: bursts' copies, teleported qubits waiting for a slot).
         self.occupied: set[int] = set()
@@ -140,7 +143,8 @@ class ProtocolEmitter:
         """Whether the burst's copy is needed again (by itself or a child copy)."""
         if self.next_run[burst] < self.run_end[burst] or self.second_pending[burst]:
             return True
-        return any(self.copy[c] < 0 and self._needed(c) for c in self.children[burst])
+        children = self.children[burst]
+        return bool(children) and any(self.copy[c] < 0 and self._needed(c) for c in children)
 
     def _maybe_close(self, burst: int) -> None:
         """Close an open burst once nothing needs its copy any more."""
@@ -225,7 +229,7 @@ class ProtocolEmitter:
         lo, hi = self.route_ptr_l[burst], self.route_ptr_l[burst + 1]
         path: tuple[int, ...] | list[int] = self.route_nodes_l[lo:hi]
         custom = None
-        if any(self.pending):
+        if self.waiting:
             chosen = self._route(source, remote)
             if chosen != tuple(path):
                 path = custom = chosen
@@ -319,7 +323,7 @@ class ProtocolEmitter:
         cannot be released); then another route of the same length, if any.
         """
         path = self.routes.path(a, b)
-        if self._route_ok(path) or not any(self.pending):
+        if self._route_ok(path) or not self.waiting:
             return path
         for other in self.routes.all_shortest_paths(a, b):
             if self._route_ok(other):
@@ -373,6 +377,7 @@ class ProtocolEmitter:
         waiting = self.pending[source]
         if waiting:
             other, held = waiting.pop(0)
+            self.waiting -= 1
             self._settle(source, other, held)
         b.end_protocol()
 
@@ -381,6 +386,7 @@ class ProtocolEmitter:
         b = self.b
         if b.data[node].available == 0:
             self.pending[node].append((qubit, held))
+            self.waiting += 1
             self.occupied.add(node)
             return
         slot = b.take_data(node)

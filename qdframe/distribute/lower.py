@@ -323,7 +323,7 @@ class _Lowering(ProtocolEmitter):
 
     def _finish(self) -> DistributedProgram:
         b = self.b
-        if any(self.pending):
+        if self.waiting:
             raise DistributionError("internal: teleported qubits left without a data slot")
         protos = b.columns(b.protos, PROTOCOL_FIELDS)
         route_ptr, route_nodes = self._protocol_routes(protos[:, 7])
