@@ -2,7 +2,8 @@
 
 A lowering records operations, messages and protocols in program order.
 Each record is a fixed number of integers appended to one flat ``array``
-(a protocol's rows go in with one ``extend``), and :meth:`ProgramBuilder.columns`
+(a protocol's rows go in with one ``fromlist``, about twice as fast as
+``extend`` with a tuple), and :meth:`ProgramBuilder.columns`
 turns each flat array into numpy columns at once, so no Python object is
 kept per row.
 
@@ -130,8 +131,8 @@ class ProgramBuilder:
         protocol: int | None = None,
     ) -> int:
         """Append one operation; returns its row."""
-        self.ops.extend(
-            (
+        self.ops.fromlist(
+            [
                 kind,
                 node,
                 node2,
@@ -141,7 +142,7 @@ class ProgramBuilder:
                 self.current if protocol is None else protocol,
                 message,
                 source,
-            )
+            ]
         )
         self.rows += 1
         return self.rows - 1
@@ -168,7 +169,7 @@ class ProgramBuilder:
             self.custom_routes.append(route)
         else:
             ref = burst
-        self.protos.extend((kind, qubit, home, remote, hops, burst, int(split), ref))
+        self.protos.fromlist([kind, qubit, home, remote, hops, burst, int(split), ref])
         self.current = self.num_protocols
         self.num_protocols += 1
         return self.current
@@ -183,8 +184,8 @@ class ProgramBuilder:
         the operations' ``message`` column.
         """
         padded = (*producers, -1, -1)[:2]
-        self.msgs.extend(
-            (source, target, len(producers), self.current, padded[0], padded[1], consumer)
+        self.msgs.fromlist(
+            [source, target, len(producers), self.current, padded[0], padded[1], consumer]
         )
         self.num_messages += 1
         return self.num_messages - 1

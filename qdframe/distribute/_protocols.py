@@ -197,7 +197,7 @@ class ProtocolEmitter:
             pool.give(left)
             pool.give(right)
             if (left, right) != (0, 1):
-                b.swap_slots.extend((row, node, left, right))
+                b.swap_slots.fromlist([row, node, left, right])
         b.emit(OpKind.EPR, home, near, far, node2=end)
         return row, near, far
 
@@ -249,14 +249,14 @@ class ProtocolEmitter:
         # Cat-entangler: CX, measure, X at the far end on the message, reset.
         row = b.rows
         message = b.num_messages
-        b.ops.extend((
+        b.ops.fromlist([
             _CX, source, -1, control, near, -1, protocol, -1, -1,
             _MEASURE, source, -1, near, -1, near, protocol, -1, -1,
             _X_IF, remote, -1, far, -1, near, protocol, message, -1,
             _RESET, source, -1, near, -1, -1, protocol, -1, -1,
-        ))  # fmt: skip
+        ])  # fmt: skip
         b.rows += 4
-        b.msgs.extend((source, remote, 1, protocol, row + 1, -1, -1))
+        b.msgs.fromlist([source, remote, 1, protocol, row + 1, -1, -1])
         b.num_messages += 1
         b.give_comm(near)
         b.end_protocol()
@@ -279,14 +279,14 @@ class ProtocolEmitter:
         protocol = self.burst_protocol[burst]
         row = b.rows
         message = b.num_messages
-        b.ops.extend((
+        b.ops.fromlist([
             _H, remote, -1, copy, -1, -1, protocol, -1, -1,
             _MEASURE, remote, -1, copy, -1, copy, protocol, -1, -1,
             _Z_IF, home, -1, data, -1, copy, protocol, message, -1,
             _RESET, remote, -1, copy, -1, -1, protocol, -1, -1,
-        ))  # fmt: skip
+        ])  # fmt: skip
         b.rows += 4
-        b.msgs.extend((remote, home, 1, protocol, row + 1, -1, -1))
+        b.msgs.fromlist([remote, home, 1, protocol, row + 1, -1, -1])
         b.num_messages += 1
         b.give_comm(copy)
         self.copy[burst] = -1

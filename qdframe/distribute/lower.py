@@ -186,12 +186,12 @@ class _Lowering(ProtocolEmitter):
                 ca = loc[a]
                 node = ca // stride
                 if c < 0:
-                    ops.extend((gate, node, -1, ca, -1, -1, -1, -1, position))
+                    ops.fromlist([gate, node, -1, ca, -1, -1, -1, -1, position])
                 else:
                     cc = loc[c]
                     if cc // stride != node:
                         self._local(position, [a, c])  # raises the mismatch
-                    ops.extend((gate, node, -1, ca, cc, -1, -1, -1, position))
+                    ops.fromlist([gate, node, -1, ca, cc, -1, -1, -1, position])
                 b.rows += 1
             elif burst in cut:
                 self._cut(position, a, c)
@@ -312,7 +312,7 @@ class _Lowering(ProtocolEmitter):
                     f"gate row {row}: partner qubit is on node {other // stride}, but "
                     f"its burst aims at node {remote}; the cost report does not match"
                 )
-            ops.extend((gate, remote, -1, first, second_operand, -1, -1, -1, positions[row]))
+            ops.fromlist([gate, remote, -1, first, second_operand, -1, -1, -1, positions[row]])
             self.b.rows += 1
         self.next_run[burst] = run + 1
         self._maybe_close(burst)
