@@ -215,7 +215,13 @@ def config_markdown() -> str:
         " were removed; a file or environment variable that still sets one loads with a"
         " `RemovedConfigKeyWarning` naming it, and the key is ignored: "
         + ", ".join(f"`{k}`" for k in sorted(config_module.REMOVED_KEYS))
-        + ".",
+        + ". The seed features behind some of them have keys of their own: "
+        + ", ".join(
+            f"`{new}` for `{old}`" for old, new in sorted(config_module.REPLACED_KEYS.items())
+        )
+        + "; `resources.allocation_strategy` is back with the values `static` and `dynamic`,"
+        " and anonymous sharing (`network.anonymous_sharing`) always holds: the sharing"
+        " client sends no host, user or file names (see [privacy](privacy.md)).",
         "",
     ]
     system = config_module.SystemConfig

@@ -34,9 +34,11 @@ __all__ = [
     "MAX_QUBITS_PER_NODE",
     "MAX_WORKERS",
     "REMOVED_KEYS",
+    "REPLACED_KEYS",
     "AccelerationConfig",
     "AdaptiveDistributionConfig",
     "AggregationMethod",
+    "AllocationStrategy",
     "CommunicationConfig",
     "CommunicationMode",
     "CompressionLevel",
@@ -100,6 +102,13 @@ class CommunicationMode(StrEnum):
 class ExecutorKind(StrEnum):
     THREADS = "threads"
     PROCESSES = "processes"
+
+
+class AllocationStrategy(StrEnum):
+    """Whether a qubit may move between nodes during the circuit."""
+
+    STATIC = "static"  # one node per qubit for the whole circuit (no teleportation)
+    DYNAMIC = "dynamic"  # time-sliced allocations; qubits teleport between slices
 
 
 class OptimizationLevel(StrEnum):
@@ -215,6 +224,23 @@ class ResourceManagementConfig(_Block):
     dask_scheduler_address: str | None = Field(
         None, description="Dask scheduler to connect to; a LocalCluster is started when unset."
     )
+    allocation_strategy: AllocationStrategy = Field(
+        AllocationStrategy.DYNAMIC,
+        description=(
+            "`static`: every qubit stays on one node for the whole circuit (no "
+            "teleportation, as `qdframe plan --no-migration`); `dynamic`: time-slicing "
+            "allocators may teleport qubits between nodes as the circuit goes on."
+        ),
+    )
+    max_nodes: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_NODES,
+        description=(
+            "Most nodes a plan may use: a connected set of this many nodes, grown from "
+            "the best-linked one; unset for the whole network."
+        ),
+    )
 
 
 class CommunicationConfig(_Block):
@@ -267,6 +293,21 @@ class MemoryConfig(_Block):
 
     max_memory_bytes: int = Field(128 * GIB, ge=1, description="Largest working set allowed.")
     compression_level: CompressionLevel = CompressionLevel.AGGRESSIVE
+    spill_to_disk: bool = Field(
+        False,
+        description=(
+            "Let the numpy backend keep a statevector larger than `max_memory_bytes` in a "
+            "memory-mapped file (it must fit the free disk space) instead of refusing it."
+        ),
+    )
+    spill_dir: str | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "Folder for spilled statevectors (a private folder per circuit, removed when it "
+            "ends); the system's temporary folder when unset."
+        ),
+    )
 
 
 class AdaptiveDistributionConfig(_Block):
@@ -503,7 +544,6 @@ REMOVED_KEYS: Final[frozenset[str]] = frozenset(
         "distributed.enable_monitoring",
         "distributed.enable_load_balancing",
         "resources.management_type",
-        "resources.allocation_strategy",
         "resources.max_resources",
         "resources.enable_monitoring",
         "resources.use_quantum",
@@ -526,6 +566,13 @@ REMOVED_KEYS: Final[frozenset[str]] = frozenset(
 )
 
 
+#: Removed keys whose seed feature now has a key of its own.
+REPLACED_KEYS: Final[Mapping[str, str]] = {
+    "memory.enable_swapping": "memory.spill_to_disk",
+    "resources.max_resources": "resources.max_nodes",
+}
+
+
 class RemovedConfigKeyWarning(FutureWarning):
     """A configuration sets a key that was removed because it had no effect."""
 
@@ -537,9 +584,11 @@ def _drop_removed(data: dict[str, Any], source: str) -> dict[str, Any]:
         block = data.get(table)
         if isinstance(block, Mapping) and key in block:
             data[table] = {k: v for k, v in block.items() if k != key}
+            instead = REPLACED_KEYS.get(path)
+            hint = f"; {instead!r} does what it meant" if instead else ""
             warnings.warn(
                 f"{source}: configuration key {path!r} was removed because it never "
-                "changed anything; delete it (see docs/configuration.md for the keys "
+                f"changed anything; delete it{hint} (see docs/configuration.md for the keys "
                 f"of [{table}])",
                 RemovedConfigKeyWarning,
                 stacklevel=3,

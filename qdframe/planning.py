@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from qdframe.allocation import Allocation, AllocationProblem, GateArray, normalize_circuit
 from qdframe.circuits import load_circuit
+from qdframe.config import AllocationStrategy
 from qdframe.cost import CostReport, evaluate
 from qdframe.errors import ConfigError, ResourceError
+from qdframe.resources import check_node_limit, limit_nodes, whole
 from qdframe.sizing import check_capacity
 from qdframe.topology import Topology, build_topology
 
@@ -149,7 +151,7 @@ def make_plan(
     plugins: LoadedPlugins,
     seed: int | None = None,
     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
-    allow_migration: bool = True,
+    allow_migration: bool | None = None,
     allocator_options: Mapping[str, Any] | None = None,
     executor: Any = None,
     topology: Topology | None = None,
@@ -163,7 +165,9 @@ def make_plan(
     :param plugins: the plugin set to take topologies and allocators from.
     :param seed: seed for randomised allocators (plans are reproducible).
     :param time_budget_s: how long the allocator may search.
-    :param allow_migration: let allocators teleport qubits between slices.
+    :param allow_migration: let allocators teleport qubits between slices;
+        ``None`` follows ``[resources] allocation_strategy`` (``dynamic``
+        allows it, ``static`` does not).
     :param allocator_options: keyword options for the allocator's factory.
     :param executor: an object with ``map(fn, jobs)`` for allocators that run
         independent work (the ensemble).
@@ -175,7 +179,8 @@ def make_plan(
     :param allow_parameters: plan a circuit with unbound parameters (see
         :func:`~qdframe.allocation.normalize_circuit`); bind them in the
         lowered program's circuit before running it.
-    :raises CapacityError: the network holds fewer data qubits than the circuit.
+    :raises CapacityError: the network, or the ``[resources] max_nodes`` of
+        it a plan may use, holds fewer data qubits than the circuit.
     :raises RegistryError: unknown topology or allocator name.
     :raises CircuitError: the circuit cannot be read or normalised.
     """
@@ -191,7 +196,13 @@ def make_plan(
         block = config.distributed
         check_capacity(source.num_qubits, block.num_nodes, block.qubits_per_node)
         topology = build_topology(config, plugins=loaded)
+    max_nodes = config.resources.max_nodes
+    if max_nodes is not None:
+        topology = limit_nodes(whole(topology), max_nodes).topology
+        check_node_limit(source.num_qubits, topology, max_nodes)
     timings["topology"] = time.perf_counter() - mark
+    if allow_migration is None:
+        allow_migration = config.resources.allocation_strategy is AllocationStrategy.DYNAMIC
 
     mark = time.perf_counter()
     normalised: QuantumCircuit | None

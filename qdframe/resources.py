@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from qdframe.config import SystemConfig
     from qdframe.topology import Topology
 
-__all__ = ["ResourceManager", "SubTopology", "without"]
+__all__ = ["ResourceManager", "SubTopology", "check_node_limit", "limit_nodes", "whole", "without"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,68 @@ def without(
     return SubTopology(sub, tuple(keep))
 
 
+def whole(topology: Topology) -> SubTopology:
+    """All of ``topology``, as a :class:`SubTopology` with nothing removed."""
+    return SubTopology(topology, tuple(range(topology.num_nodes)))
+
+
+def limit_nodes(sub: SubTopology, max_nodes: int) -> SubTopology:
+    """At most ``max_nodes`` connected nodes of ``sub`` (``[resources] max_nodes``).
+
+    The set grows from the node with the most links: each step adds the
+    neighbour of the set with the most links into it, then the most links
+    overall, then the lowest id, so the same network always gives the same
+    nodes. ``original`` still maps to the full network's node ids.
+
+    :raises ConfigError: ``max_nodes`` is below 1.
+    """
+    from qdframe.errors import ConfigError
+
+    if max_nodes < 1:
+        raise ConfigError(
+            f"max_nodes must be at least 1, got {max_nodes}",
+            key_path="resources.max_nodes",
+            allowed="an integer >= 1",
+        )
+    topology = sub.topology
+    count = topology.num_nodes
+    if count <= max_nodes:
+        return sub
+    adjacency: list[set[int]] = [set() for _ in range(count)]
+    for u, v in topology.edges.tolist():
+        adjacency[u].add(v)
+        adjacency[v].add(u)
+    start = max(range(count), key=lambda n: (len(adjacency[n]), -n))
+    chosen = {start}
+    while len(chosen) < max_nodes:
+        frontier = {n for c in chosen for n in adjacency[c]} - chosen
+        best = max(
+            frontier,
+            key=lambda n: (len(adjacency[n] & chosen), len(adjacency[n]), -n),
+        )
+        chosen.add(best)
+    kept = without(topology, frozenset(set(range(count)) - chosen))
+    return SubTopology(kept.topology, tuple(sub.original[n] for n in kept.original))
+
+
+def check_node_limit(num_qubits: int, topology: Topology, max_nodes: int) -> None:
+    """Refuse a circuit that the nodes a plan may use cannot hold.
+
+    :raises CapacityError: naming the qubits, the nodes, the data qubits
+        they hold and the key to change.
+    """
+    from qdframe.errors import CapacityError
+
+    have = int(topology.data_qubits.sum())
+    if num_qubits <= have:
+        return
+    raise CapacityError(
+        f"the circuit needs {num_qubits} qubits but the {topology.num_nodes} node(s) a plan "
+        f"may use ([resources] max_nodes = {max_nodes}) hold only {have} data qubits; raise "
+        "resources.max_nodes or unset it to use the whole network"
+    )
+
+
 def _unreachable(n: int, edges: list[tuple[int, int]]) -> list[int]:
     adjacency: list[list[int]] = [[] for _ in range(n)]
     for u, v in edges:
@@ -116,11 +178,14 @@ class ResourceManager:
     :param executor_slots: classical workers available for jobs.
     :param memory_budget_bytes: the smaller of ``[memory] max_memory_bytes``
         and what the host has.
+    :param max_nodes: most nodes a plan may use (``[resources] max_nodes``);
+        ``None`` for every node that is up.
     """
 
     topology: Topology
     executor_slots: int
     memory_budget_bytes: int
+    max_nodes: int | None = None
     down_nodes: set[int] = field(default_factory=set)
     down_links: set[tuple[int, int]] = field(default_factory=set)
     used_ebits: dict[tuple[int, int], int] = field(default_factory=dict)
@@ -137,7 +202,7 @@ class ResourceManager:
         budget = config.memory.max_memory_bytes
         if host_memory_bytes:
             budget = min(budget, host_memory_bytes)
-        return cls(topology, executor_slots, budget)
+        return cls(topology, executor_slots, budget, max_nodes=config.resources.max_nodes)
 
     def mark_node_down(self, node: int) -> None:
         if not 0 <= node < self.topology.num_nodes:
@@ -151,8 +216,10 @@ class ResourceManager:
         self.down_links.add((min(a, b), max(a, b)))
 
     def available_topology(self) -> SubTopology:
-        """The network without what is down (see :func:`without`)."""
-        return without(self.topology, frozenset(self.down_nodes), frozenset(self.down_links))
+        """The network without what is down (see :func:`without`), cut to
+        :attr:`max_nodes` connected nodes (see :func:`limit_nodes`)."""
+        up = without(self.topology, frozenset(self.down_nodes), frozenset(self.down_links))
+        return up if self.max_nodes is None else limit_nodes(up, self.max_nodes)
 
     def record_link_usage(self, usage: dict[tuple[int, int], int]) -> None:
         """Add EPR pairs consumed per link (in full-topology node ids)."""

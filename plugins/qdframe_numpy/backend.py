@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -18,6 +19,7 @@ from qdframe.plugin import (
     InvalidCircuitError,
     MemoryBudget,
     NoiseModel,
+    ResourceError,
     check_memory,
     format_bytes,
     memory_budget,
@@ -31,6 +33,7 @@ from qdframe_numpy.kernels import diagonal_table_entries, workspace_elements
 from qdframe_numpy.options import BACKEND_NAME, NumpyOptions
 from qdframe_numpy.parallel import Runner, available_cores, single_threaded_blas
 from qdframe_numpy.program import DenseBlock, DiagonalBlock, Program
+from qdframe_numpy.spill import SpillArea, check_disk, spill_root
 
 __all__ = ["NumpyBackend"]
 
@@ -102,24 +105,39 @@ class NumpyBackend:
     def _budget(self) -> MemoryBudget:
         return memory_budget(self.options.max_memory_bytes)
 
-    def _largest(self, precision: str, budget: int) -> int:
+    def _largest(self, precision: str, budget: int, disk: int | None = None) -> int:
+        """Widest state that fits ``budget``; with ``disk``, the state may go to disk instead."""
         itemsize = np.dtype(precision).itemsize
         qubits = 0
-        while (
-            statevector_bytes(qubits + 1, precision)
-            + _fixed_bytes(qubits + 1, itemsize, self.options.chunk_qubits, self._threads, None)
-            <= budget
-        ):
+        while True:
+            state = statevector_bytes(qubits + 1, precision)
+            fixed = _fixed_bytes(
+                qubits + 1, itemsize, self.options.chunk_qubits, self._threads, None
+            )
+            fits = state + fixed <= budget or (
+                disk is not None and fixed <= budget and state <= disk
+            )
+            if not fits:
+                return qubits
             qubits += 1
-        return qubits
+
+    def _free_disk(self) -> int | None:
+        """Free bytes where spilled states go, when spilling is on and the folder exists."""
+        if not self.options.spill_to_disk:
+            return None
+        try:
+            return shutil.disk_usage(spill_root(self.options.spill_dir)).free
+        except (OSError, ResourceError):
+            return None
 
     @property
     def capabilities(self) -> BackendCapabilities:
         """Capabilities for the memory available now (``max_qubits`` per precision)."""
         budget = self._budget().bytes
+        disk = self._free_disk()
         return BackendCapabilities(
             name=self.name,
-            max_qubits={p: self._largest(p, budget) for p in ("complex128", "complex64")},
+            max_qubits={p: self._largest(p, budget, disk) for p in ("complex128", "complex64")},
             supported_operations=SUPPORTED_OPERATIONS,
             noise=True,
             mid_circuit_measurement=True,
@@ -183,18 +201,21 @@ class NumpyBackend:
     def preflight(self, circuit: QuantumCircuit, noise: NoiseModel | None = None) -> None:
         """Refuse, as :meth:`run` would, a circuit whose state does not fit the memory now.
 
+        With ``spill_to_disk`` a state larger than the budget fits when the
+        kernel buffers fit the budget and the state fits the free disk space.
         The HAL asks this before choosing the backend for a run.
 
         :raises ResourceError: the statevector and the compiled program need
-            more than the budget.
+            more than the budget (and, spilling, the state more than the disk has).
         :raises InvalidCircuitError: the circuit cannot be compiled.
         """
         self._fit(circuit, noise, self._budget())
 
     def _fit(
         self, circuit: QuantumCircuit, noise: NoiseModel | None, budget: MemoryBudget
-    ) -> tuple[Program, int]:
-        """The compiled program and its fixed bytes, once both checks against ``budget`` pass."""
+    ) -> tuple[Program, int, bool]:
+        """The compiled program, its fixed bytes and whether the state spills to disk,
+        once the checks against ``budget`` (and the disk) pass."""
         precision = self.options.precision
         num_qubits = circuit.num_qubits
         chunk_qubits = self.options.chunk_qubits
@@ -202,17 +223,21 @@ class NumpyBackend:
         state_bytes = statevector_bytes(num_qubits, precision)
         what = f"a {num_qubits}-qubit {precision} statevector ({format_bytes(state_bytes)})"
         # Before compiling (which allocates the block tables), then with them.
-        check_memory(
-            state_bytes + _fixed_bytes(num_qubits, itemsize, chunk_qubits, self._threads, None),
-            budget,
-            what=what,
-            backend=self.name,
-            advice=_ADVICE,
-        )
+        bare = _fixed_bytes(num_qubits, itemsize, chunk_qubits, self._threads, None)
+        spill = self.options.spill_to_disk and state_bytes + bare > budget.bytes
+        if spill:
+            buffers = f"running {what} from disk (its kernel buffers)"
+            check_memory(bare, budget, what=buffers, backend=self.name, advice=_ADVICE)
+            check_disk(state_bytes, self.options.spill_dir, what=what)
+        else:
+            check_memory(state_bytes + bare, budget, what=what, backend=self.name, advice=_ADVICE)
         program = self._compile(circuit, noise)
         fixed = _fixed_bytes(num_qubits, itemsize, chunk_qubits, self._threads, program)
-        check_memory(state_bytes + fixed, budget, what=what, backend=self.name, advice=_ADVICE)
-        return program, fixed
+        if spill:
+            check_memory(fixed, budget, what=buffers, backend=self.name, advice=_ADVICE)
+        else:
+            check_memory(state_bytes + fixed, budget, what=what, backend=self.name, advice=_ADVICE)
+        return program, fixed, spill
 
     def _check_request(self, program: Program, shots: int, circuit: QuantumCircuit) -> None:
         if shots == 0 and program.has_measurements:
@@ -299,10 +324,19 @@ class NumpyBackend:
             )
             if merged is not None:
                 return self._merged_result(merged, circuit, shots, memory, started)
-        program, fixed = self._fit(circuit, noise, budget)
+        program, fixed, spill = self._fit(circuit, noise, budget)
         self._check_request(program, shots, circuit)
+        if spill and shots == 0:
+            raise ResourceError(
+                f"backend {self.name!r}: shots=0 asks for the exact statevector, but a "
+                f"{num_qubits}-qubit state larger than the memory budget ({budget.source}) "
+                "is kept on disk and cannot be returned in memory; run with shots > 0 or "
+                "raise [memory] max_memory_bytes"
+            )
         state_bytes = statevector_bytes(num_qubits, self.options.precision)
-        max_states = max(1, (budget.bytes - fixed) // state_bytes)
+        # A spilled state is the only one: branches replay instead of copying,
+        # which draws the same random numbers, so the counts are the same.
+        max_states = 1 if spill else max(1, (budget.bytes - fixed) // state_bytes)
         if num_qubits >= _PARALLEL_MIN_QUBITS:
             # At least four chunks, so that every thread has work.
             chunk_qubits = min(chunk_qubits, num_qubits - 2)
@@ -315,7 +349,19 @@ class NumpyBackend:
             if not stack.enter_context(single_threaded_blas()):
                 threads = 1
             runner = stack.enter_context(Runner(self._dtype, elements, threads))
-            engine = Engine(program, self._dtype, max_states=max_states, seed=seed, runner=runner)
+            area = None
+            if spill:
+                area = stack.enter_context(
+                    SpillArea(check_disk(state_bytes, self.options.spill_dir, what="the state"))
+                )
+            engine = Engine(
+                program,
+                self._dtype,
+                max_states=max_states,
+                seed=seed,
+                runner=runner,
+                allocate=area.allocate if area is not None else None,
+            )
             result = self._execute(engine, shots, memory)
         stats = engine.stats
         dense = sum(isinstance(b, DenseBlock) for b in program.blocks)
@@ -323,7 +369,7 @@ class NumpyBackend:
         result.metadata = {
             "backend": self.name,
             "time_s": time.perf_counter() - started,
-            "peak_bytes": max(1, stats.peak_states) * state_bytes + fixed,
+            "peak_bytes": fixed if spill else max(1, stats.peak_states) * state_bytes + fixed,
             "method": "trajectories" if stats.branch_points else "statevector",
             "precision": self.options.precision,
             "num_qubits": num_qubits,
@@ -345,4 +391,11 @@ class NumpyBackend:
                 "peak_states": stats.peak_states,
             },
         }
+        if area is not None:
+            # The folder is gone by now; its name says where the state was.
+            result.metadata["spill"] = {
+                "dir": str(area.path),
+                "files": area.files,
+                "bytes": area.bytes,
+            }
         return result

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -116,6 +118,8 @@ class Engine:
     :param max_states: how many statevectors may be alive at once (at least 1).
     :param seed: seed of the random generator.
     :param runner: runs kernel chunks (owns the chunk buffers and threads).
+    :param allocate: returns a zeroed statevector of the given length (for
+        example one in a memory-mapped file); ``numpy.zeros`` when omitted.
     """
 
     def __init__(
@@ -126,8 +130,10 @@ class Engine:
         max_states: int,
         seed: int | np.random.SeedSequence | None,
         runner: Runner,
+        allocate: Callable[[int, np.dtype[Any]], Complex] | None = None,
     ) -> None:
         self.program = program
+        self._allocate = allocate
         self.dtype = np.dtype(dtype)
         self.max_states = max(1, max_states)
         self.rng = np.random.default_rng(seed)
@@ -170,7 +176,11 @@ class Engine:
     # -- state handling -----------------------------------------------------
 
     def _fresh(self) -> Complex:
-        state = np.zeros(1 << self.program.num_qubits, dtype=self.dtype)
+        size = 1 << self.program.num_qubits
+        if self._allocate is None:
+            state = np.zeros(size, dtype=self.dtype)
+        else:
+            state = self._allocate(size, self.dtype)
         state[0] = 1.0
         self._alive += 1
         self.stats.peak_states = max(self.stats.peak_states, self._alive)

@@ -30,6 +30,11 @@ class NumpyOptions:
     :param chunk_qubits: log2 of the amplitudes a kernel handles at once
         (10-22); the default keeps a chunk in a core's L2 cache.
     :param threads: threads for large states; ``None`` for every available core.
+    :param spill_to_disk: keep a statevector that does not fit ``max_memory_bytes``
+        in a memory-mapped file instead of refusing the circuit (the kernel
+        buffers must still fit; the file must fit the free disk space).
+    :param spill_dir: folder for that file; ``None`` for the system's temporary
+        folder. The file is removed when the circuit finishes or fails.
     """
 
     precision: str = "complex128"
@@ -37,6 +42,8 @@ class NumpyOptions:
     max_memory_bytes: int | None = None
     chunk_qubits: int = 16
     threads: int | None = None
+    spill_to_disk: bool = False
+    spill_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
@@ -51,6 +58,20 @@ class NumpyOptions:
             _check_int(self.max_memory_bytes, "max_memory_bytes", 1, None)
         if self.threads is not None:
             _check_int(self.threads, "threads", 1, 1024)
+        if not isinstance(self.spill_to_disk, bool):
+            raise ConfigError(
+                f"invalid value {self.spill_to_disk!r}",
+                key_path=_key("spill_to_disk"),
+                allowed="true or false",
+            )
+        if self.spill_dir is not None and (
+            not isinstance(self.spill_dir, str) or not self.spill_dir
+        ):
+            raise ConfigError(
+                f"invalid value {self.spill_dir!r}",
+                key_path=_key("spill_dir"),
+                allowed="a folder path (a non-empty string)",
+            )
 
     @classmethod
     def from_kwargs(cls, options: dict[str, Any]) -> NumpyOptions:

@@ -87,7 +87,12 @@ _ALLOCATOR_OPTION = typer.Option(None, "--allocator", help="Allocator name, or a
 _SEED_OPTION = typer.Option(0, "--seed", help="Seed for randomised allocators.")
 _BUDGET_OPTION = typer.Option(10.0, "--time-budget", help="Allocator time budget in seconds.")
 _NO_MIGRATION_OPTION = typer.Option(
-    False, "--no-migration", help="Keep every qubit on one node (no teleportation)."
+    False,
+    "--no-migration",
+    help=(
+        "Keep every qubit on one node (no teleportation), as [resources] "
+        'allocation_strategy = "static"; without it the configuration decides.'
+    ),
 )
 _JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 _EXPLAIN_OPTION = typer.Option(
@@ -141,7 +146,7 @@ def plan_command(
         plugins=default_plugins(),
         seed=seed,
         time_budget_s=time_budget,
-        allow_migration=not no_migration,
+        allow_migration=False if no_migration else None,
     )
     summary = plan.summary()
     if json_output:

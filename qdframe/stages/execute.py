@@ -35,6 +35,9 @@ __all__ = ["BackendChoice", "CuttingStage", "ExecuteStage", "backend_options", "
 
 _log = logging.getLogger("qdframe.run")
 
+#: Backends that take ``spill_to_disk`` and ``spill_dir`` (``[memory]``).
+_SPILLING_BACKENDS = frozenset({"numpy"})
+
 
 def backend_options(
     backend: str, config: SystemConfig, *, max_memory_bytes: int | None = None
@@ -50,6 +53,11 @@ def backend_options(
             max_memory_bytes if max_memory_bytes is not None else config.memory.max_memory_bytes
         ),
     }
+    memory = config.memory
+    if memory.spill_to_disk and backend in _SPILLING_BACKENDS:
+        options["spill_to_disk"] = True
+        if memory.spill_dir is not None:
+            options["spill_dir"] = memory.spill_dir
     options.update(config.acceleration.backend_options.get(backend, {}))
     return options
 
@@ -113,8 +121,9 @@ def estimate_guard(choose: BackendChoice, max_seconds: float | None) -> Guard:
         config = choose.config
         noisy = state.noise is not None and not state.noise.is_ideal
         profile = simulation_profile(circuit, noisy=noisy)
-        if _dense_methods(config):
-            # One refusal, with what would help, before a backend is chosen.
+        if _dense_methods(config) and not config.memory.spill_to_disk:
+            # One refusal, with what would help, before a backend is chosen
+            # (a state that spills to disk is checked by its backend instead).
             budget = memory_budget(config.memory.max_memory_bytes)
             check_memory_fits(
                 profile,

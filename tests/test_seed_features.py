@@ -1,0 +1,361 @@
+"""Seed features behind keys that once did nothing: spilling to disk, static
+versus dynamic allocation, and a limit on the nodes a plan may use."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from qiskit import QuantumCircuit, qasm2
+from typer.testing import CliRunner
+
+import qdframe as qd
+from qdframe.config import config_from_mapping
+from qdframe.errors import CapacityError, ResourceError
+from qdframe.planning import make_plan
+from qdframe.plugins import load_plugins
+
+# Small kernel buffers, so that a 16-qubit state (1 MiB) is most of what a run needs.
+_SMALL_BUFFERS = {"chunk_qubits": 10, "threads": 1}
+_BUDGET = 256 * 1024
+
+
+def _entangled(n: int) -> QuantumCircuit:
+    circuit = QuantumCircuit(n)
+    circuit.h(0)
+    for q in range(n - 1):
+        circuit.cx(q, q + 1)
+    for q in range(n):
+        circuit.rx(0.3 * (q + 1), q)
+    circuit.measure_all()
+    return circuit
+
+
+def _mid_circuit(n: int) -> QuantumCircuit:
+    """Mid-circuit measurements, so shots part into groups that wait for their turn."""
+    circuit = QuantumCircuit(n, 3)
+    circuit.h(range(n))
+    circuit.measure(0, 0)
+    circuit.cx(0, 1)
+    circuit.h(0)
+    circuit.measure(1, 1)
+    circuit.ry(0.7, 2)
+    circuit.measure(2, 2)
+    return circuit
+
+
+# ------------------------------------------------------------ spill to disk
+
+
+@pytest.mark.parametrize("make", [_entangled, _mid_circuit])
+def test_a_state_over_the_memory_budget_spills_to_disk_with_the_same_counts(
+    make: Any, tmp_path: Path
+) -> None:
+    circuit = make(16)
+    in_memory = qd.get_backend("numpy", **_SMALL_BUFFERS).run(circuit, shots=300, seed=4).single()
+    spilling = qd.get_backend(
+        "numpy",
+        max_memory_bytes=_BUDGET,
+        spill_to_disk=True,
+        spill_dir=str(tmp_path),
+        **_SMALL_BUFFERS,
+    )
+    spilled = spilling.run(circuit, shots=300, seed=4).single()
+    assert spilled.counts == in_memory.counts
+    spill = spilled.metadata["spill"]
+    assert spill["bytes"] >= 2**16 * 16 and spill["files"] == 1
+    assert Path(spill["dir"]).parent == tmp_path
+    # What the process itself holds stays within the budget; the state was on disk.
+    assert spilled.metadata["peak_bytes"] <= _BUDGET
+    assert list(tmp_path.iterdir()) == []  # the spill folder is gone
+
+
+def test_without_spilling_the_same_state_is_refused_naming_the_numbers(tmp_path: Path) -> None:
+    backend = qd.get_backend("numpy", max_memory_bytes=_BUDGET, **_SMALL_BUFFERS)
+    with pytest.raises(ResourceError, match=r"16-qubit complex128 statevector.*262144 bytes"):
+        backend.run(_entangled(16), shots=10, seed=1)
+
+
+def test_a_state_that_fits_in_memory_does_not_spill(tmp_path: Path) -> None:
+    backend = qd.get_backend("numpy", spill_to_disk=True, spill_dir=str(tmp_path))
+    result = backend.run(_entangled(8), shots=10, seed=1).single()
+    assert "spill" not in result.metadata
+
+
+def test_a_spill_that_does_not_fit_the_disk_is_refused(tmp_path: Path) -> None:
+    free = os.statvfs(tmp_path).f_bavail * os.statvfs(tmp_path).f_frsize
+    qubits = max(free // 16, 1).bit_length() + 1  # twice the free space or more
+    circuit = QuantumCircuit(qubits)
+    circuit.h(0)
+    circuit.measure_all()
+    backend = qd.get_backend(
+        "numpy",
+        max_memory_bytes=_BUDGET,
+        spill_to_disk=True,
+        spill_dir=str(tmp_path),
+        **_SMALL_BUFFERS,
+    )
+    with pytest.raises(ResourceError, match=r"on disk to spill but .* free"):
+        backend.preflight(circuit)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_spill_dir_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    backend = qd.get_backend(
+        "numpy",
+        max_memory_bytes=_BUDGET,
+        spill_to_disk=True,
+        spill_dir=str(missing),
+        **_SMALL_BUFFERS,
+    )
+    with pytest.raises(ResourceError, match=r"nowhere.*is not an existing folder"):
+        backend.run(_entangled(16), shots=10, seed=1)
+
+
+def test_a_spilled_state_is_not_returned_as_an_exact_statevector(tmp_path: Path) -> None:
+    circuit = _entangled(16)
+    circuit.remove_final_measurements()
+    backend = qd.get_backend(
+        "numpy",
+        max_memory_bytes=_BUDGET,
+        spill_to_disk=True,
+        spill_dir=str(tmp_path),
+        **_SMALL_BUFFERS,
+    )
+    with pytest.raises(ResourceError, match=r"shots=0 .* kept on disk"):
+        backend.run(circuit, shots=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spilling_raises_the_widest_circuit_the_backend_reports(tmp_path: Path) -> None:
+    plain = qd.get_backend("numpy", max_memory_bytes=_BUDGET, **_SMALL_BUFFERS)
+    spilling = qd.get_backend(
+        "numpy",
+        max_memory_bytes=_BUDGET,
+        spill_to_disk=True,
+        spill_dir=str(tmp_path),
+        **_SMALL_BUFFERS,
+    )
+    assert (
+        spilling.capabilities.max_qubits["complex128"]
+        > plain.capabilities.max_qubits["complex128"] + 4
+    )
+
+
+def _spill_run(tmp_path: Path, spill: bool) -> Any:
+    config = config_from_mapping(
+        {
+            "distributed": {"num_nodes": 2, "qubits_per_node": 8, "network_topology": "line"},
+            "resources": {"executor": "local", "executor_workers": 1},
+            "acceleration": {
+                "backend": "numpy",
+                "backend_options": {"numpy": dict(_SMALL_BUFFERS)},
+            },
+            "memory": {
+                "max_memory_bytes": 1024**2,
+                "spill_to_disk": spill,
+                "spill_dir": str(tmp_path),
+            },
+            "recovery": {"max_retries": 0},
+        }
+    )
+    circuit = QuantumCircuit(16)
+    circuit.h(0)
+    for q in range(15):
+        circuit.cx(q, q + 1)
+    circuit.measure_all()
+    with qd.DistributedSystem(config, plugins=load_plugins()) as system:
+        return system.run(circuit, shots=100, seed=2)
+
+
+def test_memory_spill_to_disk_lets_a_run_over_its_budget_finish(tmp_path: Path) -> None:
+    with pytest.raises(ResourceError, match="may be used"):
+        _spill_run(tmp_path, spill=False)
+    result = _spill_run(tmp_path, spill=True)
+    assert sum(result.counts.values()) == 100
+    assert set(result.counts) <= {"0" * 16, "1" * 16}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spill_options_are_checked() -> None:
+    with pytest.raises(qd.ConfigError, match="spill_to_disk"):
+        qd.get_backend("numpy", spill_to_disk="yes")
+    with pytest.raises(qd.ConfigError, match="spill_dir"):
+        config_from_mapping({"memory": {"spill_dir": ""}})
+
+
+# ------------------------------------------------------------ static / dynamic
+
+
+def _phases() -> QuantumCircuit:
+    """Pairs that interact first within, then across two halves: moving a qubit pays."""
+    qc = QuantumCircuit(4)
+    for pairs in (((0, 1), (2, 3)), ((0, 2), (1, 3))):
+        for _ in range(5):
+            for a, b in pairs:
+                qc.cp(0.3, a, b)
+                qc.h(a)
+                qc.h(b)
+    return qc
+
+
+def _network(**resources: Any) -> Any:
+    return config_from_mapping(
+        {
+            "distributed": {
+                "num_nodes": 2,
+                "qubits_per_node": 2,
+                "network_topology": "all_to_all",
+            },
+            "resources": resources,
+        }
+    )
+
+
+def test_allocation_strategy_static_keeps_every_qubit_on_one_node() -> None:
+    plugins = load_plugins()
+    dynamic = make_plan(_phases(), _network(allocation_strategy="dynamic"), plugins=plugins)
+    static = make_plan(_phases(), _network(allocation_strategy="static"), plugins=plugins)
+    assert len(dynamic.cost.teleportations) > 0
+    assert len(static.cost.teleportations) == 0 and static.allocation.num_slices == 1
+    # The default is dynamic; an explicit argument wins over the key.
+    assert len(make_plan(_phases(), _network(), plugins=plugins).cost.teleportations) > 0
+    forced = make_plan(
+        _phases(), _network(allocation_strategy="dynamic"), plugins=plugins, allow_migration=False
+    )
+    assert len(forced.cost.teleportations) == 0
+
+
+def test_allocation_strategy_and_no_migration_agree_on_the_command_line(tmp_path: Path) -> None:
+    from qdframe.cli.main import app
+
+    circuit = tmp_path / "phases.qasm"
+    circuit.write_text(qasm2.dumps(_phases()))
+
+    def plan(config: str, *extra: str) -> dict[str, Any]:
+        path = tmp_path / "c.toml"
+        path.write_text(
+            '[distributed]\nnum_nodes = 2\nqubits_per_node = 2\nnetwork_topology = "all_to_all"\n'
+            + config,
+            encoding="utf-8",
+        )
+        result = CliRunner().invoke(
+            app, ["plan", str(circuit), "--config", str(path), "--json", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    static = plan('[resources]\nallocation_strategy = "static"\n')
+    flag = plan("", "--no-migration")
+    dynamic = plan('[resources]\nallocation_strategy = "dynamic"\n')
+    assert static["cost"] == flag["cost"]
+    assert static["cost"]["teleportations"] == 0
+    assert dynamic["cost"]["teleportations"] > 0
+
+
+def test_a_static_run_teleports_nothing() -> None:
+    def run(strategy: str) -> Any:
+        config = config_from_mapping(
+            {
+                "distributed": {
+                    "num_nodes": 2,
+                    "qubits_per_node": 2,
+                    "network_topology": "all_to_all",
+                },
+                "resources": {
+                    "executor": "local",
+                    "executor_workers": 1,
+                    "allocation_strategy": strategy,
+                },
+            }
+        )
+        circuit = _phases()
+        circuit.measure_all()
+        with qd.DistributedSystem(config, plugins=load_plugins()) as system:
+            return system.run(circuit, shots=20, seed=0)
+
+    assert run("dynamic").program_summary["teleportations"] > 0
+    assert run("static").program_summary["teleportations"] == 0
+
+
+def test_allocation_strategy_allows_only_static_or_dynamic() -> None:
+    with pytest.raises(qd.ConfigError, match=r"static.*dynamic"):
+        config_from_mapping({"resources": {"allocation_strategy": "greedy"}})
+
+
+# ------------------------------------------------------------ max_nodes
+
+
+def _wide(n: int) -> QuantumCircuit:
+    circuit = QuantumCircuit(n)
+    for q in range(n):
+        circuit.cx(q, (q + 1) % n)
+    return circuit
+
+
+def _eight(**resources: Any) -> Any:
+    return config_from_mapping(
+        {
+            "distributed": {"num_nodes": 8, "qubits_per_node": 4, "network_topology": "ring"},
+            "resources": resources,
+        }
+    )
+
+
+def test_max_nodes_limits_the_nodes_a_plan_uses() -> None:
+    plugins = load_plugins()
+    spread = make_plan(_wide(16), _eight(), plugins=plugins, seed=0)
+    limited = make_plan(_wide(16), _eight(max_nodes=4), plugins=plugins, seed=0)
+    assert spread.topology.num_nodes == 8
+    assert limited.topology.num_nodes == 4
+    assert len(set(limited.allocation.assignment.ravel().tolist())) == 4
+
+
+def test_max_nodes_too_few_for_the_circuit_names_the_numbers() -> None:
+    with pytest.raises(
+        CapacityError, match=r"needs 20 qubits but the 4 node\(s\).*max_nodes = 4.*16 data qubits"
+    ):
+        make_plan(_wide(20), _eight(max_nodes=4), plugins=load_plugins(), seed=0)
+
+
+def test_max_nodes_keeps_a_connected_set_and_maps_back_to_network_ids() -> None:
+    from qdframe.resources import ResourceManager
+    from qdframe.topology import build_topology
+
+    config = _eight(max_nodes=3)
+    topology = build_topology(config, plugins=load_plugins())
+    manager = ResourceManager.from_config(config, topology)
+    manager.mark_node_down(0)
+    available = manager.available_topology()
+    assert available.topology.num_nodes == 3
+    assert 0 not in available.original
+    # On a ring, three connected nodes are consecutive.
+    ids = sorted(available.original)
+    assert ids[2] - ids[0] == 2
+
+
+def test_a_run_with_max_nodes_places_qubits_on_that_many_nodes() -> None:
+    config = config_from_mapping(
+        {
+            "distributed": {"num_nodes": 8, "qubits_per_node": 2, "network_topology": "ring"},
+            "resources": {"executor": "local", "executor_workers": 1, "max_nodes": 3},
+        }
+    )
+    circuit = _wide(6)
+    circuit.measure_all()
+    with qd.DistributedSystem(config, plugins=load_plugins()) as system:
+        result = system.run(circuit, shots=20, seed=0)
+    assert result.plan is not None and result.plan.topology.num_nodes == 3
+
+
+def test_a_removed_seed_key_names_the_key_that_now_does_what_it_meant() -> None:
+    from qdframe.config import RemovedConfigKeyWarning
+
+    with pytest.warns(RemovedConfigKeyWarning, match="'memory.spill_to_disk' does what it meant"):
+        config_from_mapping({"memory": {"enable_swapping": True}})
+    with pytest.warns(RemovedConfigKeyWarning, match="'resources.max_nodes' does what it meant"):
+        config_from_mapping({"resources": {"max_resources": 1024}})
