@@ -10,6 +10,7 @@ without it, so the allocator re-plans on what is left.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -120,19 +121,31 @@ def limit_nodes(sub: SubTopology, max_nodes: int) -> SubTopology:
     count = topology.num_nodes
     if count <= max_nodes:
         return sub
-    adjacency: list[set[int]] = [set() for _ in range(count)]
+    adjacency: list[list[int]] = [[] for _ in range(count)]
     for u, v in topology.edges.tolist():
-        adjacency[u].add(v)
-        adjacency[v].add(u)
-    start = max(range(count), key=lambda n: (len(adjacency[n]), -n))
+        adjacency[u].append(v)
+        adjacency[v].append(u)
+    degree = [len(links) for links in adjacency]
+    # Links from each node into the chosen set; a heap of (-links in, -degree,
+    # id) entries, stale ones skipped, so each link is looked at twice at most.
+    inward = [0] * count
+    start = max(range(count), key=lambda n: (degree[n], -n))
     chosen = {start}
-    while len(chosen) < max_nodes:
-        frontier = {n for c in chosen for n in adjacency[c]} - chosen
-        best = max(
-            frontier,
-            key=lambda n: (len(adjacency[n] & chosen), len(adjacency[n]), -n),
-        )
-        chosen.add(best)
+    heap: list[tuple[int, int, int]] = []
+
+    def add(node: int) -> None:
+        for other in adjacency[node]:
+            if other not in chosen:
+                inward[other] += 1
+                heapq.heappush(heap, (-inward[other], -degree[other], other))
+
+    add(start)
+    while len(chosen) < max_nodes and heap:
+        links, _, node = heapq.heappop(heap)
+        if node in chosen or -links != inward[node]:
+            continue
+        chosen.add(node)
+        add(node)
     kept = without(topology, frozenset(set(range(count)) - chosen))
     return SubTopology(kept.topology, tuple(sub.original[n] for n in kept.original))
 

@@ -359,3 +359,30 @@ def test_a_removed_seed_key_names_the_key_that_now_does_what_it_meant() -> None:
         config_from_mapping({"memory": {"enable_swapping": True}})
     with pytest.warns(RemovedConfigKeyWarning, match="'resources.max_nodes' does what it meant"):
         config_from_mapping({"resources": {"max_resources": 1024}})
+
+
+def test_the_spill_folder_is_removed_when_the_run_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qdframe_numpy.engine as engine
+
+    seen: list[list[str]] = []
+
+    def failing_sample(*args: Any, **kwargs: Any) -> Any:
+        # Sampling comes after the whole circuit ran on the spilled state.
+        seen.append(sorted(p.name for p in tmp_path.rglob("*") if p.is_file()))
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(engine, "sample_indices", failing_sample)
+    backend = qd.get_backend(
+        "numpy",
+        max_memory_bytes=_BUDGET,
+        spill_to_disk=True,
+        spill_dir=str(tmp_path),
+        **_SMALL_BUFFERS,
+    )
+    with pytest.raises(OSError, match="the disk went away"):
+        backend.run(_entangled(16), shots=10, seed=1)
+    (during,) = seen
+    assert during == ["state-0.bin"]
+    assert list(tmp_path.iterdir()) == []
