@@ -157,6 +157,7 @@ def make_plan(
     topology: Topology | None = None,
     allocation: Allocation | None = None,
     allow_parameters: bool = False,
+    count_splits: bool = True,
 ) -> Plan:
     """Plan ``circuit`` on the network ``config`` describes.
 
@@ -179,6 +180,10 @@ def make_plan(
     :param allow_parameters: plan a circuit with unbound parameters (see
         :func:`~qdframe.allocation.normalize_circuit`); bind them in the
         lowered program's circuit before running it.
+    :param count_splits: lower the plan once to count the ebits that
+        re-opening bursts for lack of communication qubits adds
+        (:attr:`Plan.split_ebits`); a run passes ``False`` and takes the
+        figures from the program it lowers anyway.
     :raises CapacityError: the network, or the ``[resources] max_nodes`` of
         it a plan may use, holds fewer data qubits than the circuit.
     :raises RegistryError: unknown topology or allocator name.
@@ -223,7 +228,9 @@ def make_plan(
     if allocation is not None:
         allocation.check(problem)
         report = evaluate(problem, allocation)
-        split, splits, problem_text = _splits(problem, allocation, report, timings)
+        split, splits, problem_text = (
+            _splits(problem, allocation, report, timings) if count_splits else (0, 0, "")
+        )
         timings["total"] = time.perf_counter() - started
         return Plan(
             circuit=normalised,
@@ -263,7 +270,9 @@ def make_plan(
     mark = time.perf_counter()
     report = evaluate(problem, allocation)
     timings["cost"] = time.perf_counter() - mark
-    split, splits, problem_text = _splits(problem, allocation, report, timings)
+    split, splits, problem_text = (
+        _splits(problem, allocation, report, timings) if count_splits else (0, 0, "")
+    )
     timings["total"] = time.perf_counter() - started
 
     used = allocation.allocator or name

@@ -251,3 +251,25 @@ def test_plan_warns_when_its_program_cannot_be_built() -> None:
         make_plan(family_circuit("qv", 12), roomy, plugins=load_plugins(), seed=0).lowering_problem
         == ""
     )
+
+
+def test_a_run_counts_split_ebits_from_the_program_it_lowers() -> None:
+    import qdframe as qd
+    from qdframe.families import family_circuit
+
+    circuit = family_circuit("cp_fraction", 8, seed=1)
+    circuit.measure_all()
+    config = _config(
+        num_nodes=2, qubits_per_node=4, network_topology="all_to_all", comm_qubits_per_node=1
+    )
+    planned = make_plan(circuit, config, plugins=load_plugins(), seed=0)
+    assert planned.split_ebits > 0  # one communication qubit re-opens a burst
+    with qd.DistributedSystem(config, plugins=load_plugins()) as system:
+        result = system.run(circuit, shots=64, seed=0)
+    plan, program = result.plan, result.program_summary
+    assert plan is not None
+    # The allocate stage did not lower the plan a second time ...
+    assert "ebit_account" not in plan.timings
+    # ... and the plan still reports what the program consumes.
+    assert plan.split_ebits == program["split_ebits"] == planned.split_ebits
+    assert plan.ebits == program["ebits"] == plan.planned_ebits + plan.split_ebits

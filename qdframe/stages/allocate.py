@@ -56,6 +56,8 @@ class AllocateStage:
             topology=available.topology,
             executor=self.executor,
             allocation=saved,
+            # The lower stage counts the split ebits from the program it builds.
+            count_splits=False,
         )
         if state.run_dir is not None:
             _save_allocation(state.run_dir, plan, available)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,8 +25,14 @@ class LowerStage:
     def run(self, state: RunState) -> RunState:
         from qdframe.distribute import compile_distributed
 
-        program = compile_distributed(None, state.require_plan(), self.config, routes=state.routes)
-        return state.replace(program=program)
+        plan = state.require_plan()
+        program = compile_distributed(None, plan, self.config, routes=state.routes)
+        # The plan's consumed ebits are the program's: bursts re-opened for lack
+        # of communication qubits are known once it is lowered.
+        figures = (program.split_ebits, program.comm_splits)
+        if figures != (plan.split_ebits, plan.comm_splits):
+            plan = replace(plan, split_ebits=figures[0], comm_splits=figures[1])
+        return state.replace(program=program, plan=plan)
 
     def hook_input(self, state: RunState) -> Any:
         return state.plan
