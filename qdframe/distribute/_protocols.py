@@ -68,20 +68,21 @@ class ProtocolEmitter:
         self.burst_hops: list[int] = bursts.hops.tolist()
         self.burst_parent: list[int] = bursts.parents.tolist()
         self.burst_source: list[int] = bursts.sources.tolist()
-        self.children: list[list[int]] = [[] for _ in range(n_bursts)]
-        for child, parent in enumerate(self.burst_parent):
-            if parent >= 0:
-                self.children[parent].append(child)
+        # Only the few bursts that have them get entries in ``children`` and
+        # ``second_pending``: a list per burst costs more than the lookups.
+        self.children: dict[int, list[int]] = {}
+        for child in np.flatnonzero(bursts.parents >= 0).tolist():
+            self.children.setdefault(self.burst_parent[child], []).append(child)
         # Detached gates still to run that need each burst's copy as their
         # second operand, by position (for choosing which burst to close).
         seconds = bursts.seconds
         self.second_of_row: dict[int, int] = {}
-        self.second_pending: list[list[int]] = [[] for _ in range(n_bursts)]
+        self.second_pending: dict[int, list[int]] = {}
         for j in np.flatnonzero(seconds >= 0).tolist():
             row = int(bursts.gate_rows[j])
             self.second_of_row[row] = int(seconds[j])
-            self.second_pending[int(seconds[j])].append(int(positions[row]))
-        for pending in self.second_pending:
+            self.second_pending.setdefault(int(seconds[j]), []).append(int(positions[row]))
+        for pending in self.second_pending.values():
             pending.sort(reverse=True)  # the next one is popped off the end
         #: Bursts that must stay open while a protocol that reads them runs.
         self.pinned: set[int] = set()
@@ -131,20 +132,20 @@ class ProtocolEmitter:
         best = 1 << 62
         if run < self.run_end[burst]:
             best = int(self.positions[self.run_head[run]])
-        pending = self.second_pending[burst]
+        pending = self.second_pending.get(burst)
         if pending and pending[-1] < best:
             best = pending[-1]
-        for child in self.children[burst]:
+        for child in self.children.get(burst, ()):
             if self.copy[child] < 0 and self._needed(child):
                 best = min(best, self._next_position(child))
         return best
 
     def _needed(self, burst: int) -> bool:
         """Whether the burst's copy is needed again (by itself or a child copy)."""
-        if self.next_run[burst] < self.run_end[burst] or self.second_pending[burst]:
+        if self.next_run[burst] < self.run_end[burst] or self.second_pending.get(burst):
             return True
-        children = self.children[burst]
-        return bool(children) and any(self.copy[c] < 0 and self._needed(c) for c in children)
+        children = self.children.get(burst)
+        return children is not None and any(self.copy[c] < 0 and self._needed(c) for c in children)
 
     def _maybe_close(self, burst: int) -> None:
         """Close an open burst once nothing needs its copy any more."""
