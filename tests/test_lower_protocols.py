@@ -259,7 +259,11 @@ def test_too_few_comm_qubits_for_a_protocol_end_is_named() -> None:
     plan = plan_from_allocation(
         circuit, line(2, data=1), Allocation.static([0, 1]), normalize=False
     )
-    with pytest.raises(ResourceError, match=r"node 1, which has 0"):
+    with pytest.raises(
+        ResourceError,
+        match=r"^a burst of qubit 0 from node 0 to 1 needs 1 communication qubit\(s\) on node 1, "
+        r"which has 0; raise comm_qubits_per_node$",
+    ):
         lower(plan.problem, plan.allocation, circuit=plan.circuit, comm_qubits=[1, 0])
 
 

@@ -152,8 +152,14 @@ class ProtocolEmitter:
         if self.copy[burst] >= 0 and burst not in self.pinned and not self._needed(burst):
             self._close(burst)
 
-    def _acquire(self, node: int, need: int, what: str) -> None:
-        """Make ``need`` communication qubits free on ``node``, closing bursts if needed."""
+    def _acquire(self, node: int, need: int, what: str | tuple[str, int, int, int]) -> None:
+        """Make ``need`` communication qubits free on ``node``, closing bursts if needed.
+
+        ``what`` names the protocol in error messages: a string, or a format
+        string and its three values (formatted only when there is an error).
+        """
+        if not isinstance(what, str):
+            what = what[0].format(*what[1:])
         pool = self.b.comm[node]
         if pool.capacity < need:
             raise ResourceError(
@@ -179,16 +185,22 @@ class ProtocolEmitter:
                 "comm_qubits_per_node"
             )
 
-    def _deliver(self, path: tuple[int, ...] | list[int], what: str) -> tuple[int, int, int]:
+    def _deliver(
+        self, path: tuple[int, ...] | list[int], what: str | tuple[str, int, int, int]
+    ) -> tuple[int, int, int]:
         """Emit one EPR delivery between the ends of ``path``; returns (row, near, far)."""
         b = self.b
+        comm = b.comm
         hops = len(path) - 1
         home, end = path[0], path[hops]
-        self._acquire(home, 1, what)
+        # _acquire only where a qubit must be freed first (the rare case).
+        if not comm[home].free:
+            self._acquire(home, 1, what)
         busy = [node for node in path[1:hops] if node in self.occupied] if self.occupied else []
         for node in busy:
             self._acquire(node, SWAP_COMM_QUBITS, what)
-        self._acquire(end, 1, what)
+        if not comm[end].free:
+            self._acquire(end, 1, what)
         near = b.take_comm(home)
         far = b.take_comm(end)
         row = b.rows
@@ -245,7 +257,7 @@ class ProtocolEmitter:
             route=custom,
         )
         _, near, far = self._deliver(
-            path, f"a burst of qubit {qubit} from node {source} to {remote}"
+            path, ("a burst of qubit {} from node {} to {}", qubit, source, remote)
         )
         # Cat-entangler: CX, measure, X at the far end on the message, reset.
         row = b.rows
