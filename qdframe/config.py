@@ -49,6 +49,7 @@ __all__ = [
     "FallbackStrategy",
     "FaultKind",
     "FaultSpec",
+    "LoadBalancing",
     "MemoryConfig",
     "MonitoringLevel",
     "NetworkClientConfig",
@@ -109,6 +110,13 @@ class AllocationStrategy(StrEnum):
 
     STATIC = "static"  # one node per qubit for the whole circuit (no teleportation)
     DYNAMIC = "dynamic"  # time-sliced allocations; qubits teleport between slices
+
+
+class LoadBalancing(StrEnum):
+    """How a plan shares a circuit's qubits among the nodes it may use."""
+
+    PACK = "pack"  # the allocator fills nodes as it likes (fewest ebits)
+    SPREAD = "spread"  # each node offers at most its even share of the qubits
 
 
 class OptimizationLevel(StrEnum):
@@ -239,6 +247,16 @@ class ResourceManagementConfig(_Block):
         description=(
             "Most nodes a plan may use: a connected set of this many nodes, grown from "
             "the best-linked one; unset for the whole network."
+        ),
+    )
+    load_balancing: LoadBalancing = Field(
+        LoadBalancing.PACK,
+        description=(
+            "`pack`: the allocator may fill each node up to its data qubits (fewest "
+            "ebits); `spread`: each node the plan may use offers the allocator at most "
+            "ceil(qubits / nodes) data qubits (more where smaller nodes fall short), so "
+            "the qubits, and the two-qubit gates on them, are shared among the nodes at "
+            "the cost of more ebits (`qdframe plan --load-balancing`)."
         ),
     )
 
@@ -568,6 +586,7 @@ REMOVED_KEYS: Final[frozenset[str]] = frozenset(
 
 #: Removed keys whose seed feature now has a key of its own.
 REPLACED_KEYS: Final[Mapping[str, str]] = {
+    "distributed.enable_load_balancing": "resources.load_balancing",
     "memory.enable_swapping": "memory.spill_to_disk",
     "resources.max_resources": "resources.max_nodes",
 }

@@ -11,15 +11,19 @@ cost report with per-burst records, and timings.
 
 from __future__ import annotations
 
+import copy
+import math
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from qdframe.allocation import Allocation, AllocationProblem, GateArray, normalize_circuit
 from qdframe.circuits import load_circuit
-from qdframe.config import AllocationStrategy
+from qdframe.config import AllocationStrategy, LoadBalancing
 from qdframe.cost import CostReport, evaluate
 from qdframe.errors import ConfigError, ResourceError
 from qdframe.resources import check_node_limit, limit_nodes, whole
@@ -57,6 +61,22 @@ class Plan:
     comm_splits: int = 0
     #: Why the quantum-mode lowering cannot run this plan ("" when it can).
     lowering_problem: str = ""
+    #: Most data qubits per node the allocator was offered under ``[resources]
+    #: load_balancing = "spread"`` (``None``: the nodes' own capacities).
+    spread_cap: int | None = None
+
+    def load(self) -> dict[str, Any]:
+        """How much of the circuit the busiest node carries.
+
+        ``max_qubits_per_node``: most qubits one node holds in any slice;
+        ``max_gates_per_node``: most two-qubit gates with a qubit on one node
+        (a gate between two nodes counts for both, a local one once);
+        ``qubit_cap_per_node``: :attr:`spread_cap`.
+        """
+        return {
+            **_node_load(self.problem, self.allocation),
+            "qubit_cap_per_node": self.spread_cap,
+        }
 
     @property
     def topology(self) -> Topology:
@@ -132,6 +152,7 @@ class Plan:
                 "comm_splits": self.comm_splits,
                 "consumed": self.ebits,
             },
+            "load": self.load(),
             "lowering_problem": self.lowering_problem,
             "timings_s": dict(self.timings),
         }
@@ -160,6 +181,11 @@ def make_plan(
     count_splits: bool = True,
 ) -> Plan:
     """Plan ``circuit`` on the network ``config`` describes.
+
+    With ``[resources] load_balancing = "spread"`` the allocator sees the
+    same network with each node's data qubits capped at an even share (see
+    :func:`_spread_view`); the plan keeps the real network, and the
+    allocation is checked against it.
 
     :param circuit: a Qiskit circuit, an OpenQASM 2/3 file, or a
         :class:`GateArray` (skips normalisation; for very large circuits).
@@ -224,6 +250,11 @@ def make_plan(
         label=label,
     )
     timings["normalize"] = time.perf_counter() - mark
+    spread_cap: int | None = None
+    offered = problem
+    if config.resources.load_balancing is LoadBalancing.SPREAD and allocation is None:
+        spread_cap, view = _spread_view(topology, gates.num_qubits)
+        offered = replace(problem, topology=view)
 
     if allocation is not None:
         allocation.check(problem)
@@ -260,12 +291,16 @@ def make_plan(
     allocator = factory(**options)
 
     mark = time.perf_counter()
-    allocation = allocator.allocate(problem, seed=seed)
+    allocation = allocator.allocate(offered, seed=seed)
     timings["allocate"] = time.perf_counter() - mark
     if not isinstance(allocation, Allocation):
         raise ResourceError(
             f"allocator {name!r} returned {type(allocation).__name__}, expected an Allocation"
         )
+    if offered is not problem:
+        # The view only lowers capacities, so this also holds on the real network;
+        # an allocator that ignored the cap is refused rather than reported as spread.
+        allocation.check(offered)
 
     mark = time.perf_counter()
     report = evaluate(problem, allocation)
@@ -289,7 +324,49 @@ def make_plan(
         split_ebits=split,
         comm_splits=splits,
         lowering_problem=problem_text,
+        spread_cap=spread_cap,
     )
+
+
+def _spread_view(topology: Topology, num_qubits: int) -> tuple[int, Topology]:
+    """The cap and a view of ``topology`` whose nodes offer at most that many data qubits.
+
+    The cap is the smallest ``c`` with ``sum(min(capacity, c)) >= num_qubits``:
+    ``ceil(num_qubits / num_nodes)`` when every node holds that many, more
+    when smaller nodes leave a shortfall. Links, communication qubits and
+    node ids are the real network's, so an allocation of the view is one of
+    ``topology``.
+    """
+    capacities = np.asarray(topology.data_qubits, dtype=np.int64)
+    low = max(1, math.ceil(num_qubits / topology.num_nodes))
+    high = max(low, int(capacities.max()))
+    while low < high:
+        middle = (low + high) // 2
+        if int(np.minimum(capacities, middle).sum()) >= num_qubits:
+            high = middle
+        else:
+            low = middle + 1
+    capped = np.minimum(capacities, low)
+    capped.flags.writeable = False
+    view = copy.copy(topology)
+    view.data_qubits = capped
+    return low, view
+
+
+def _node_load(problem: AllocationProblem, allocation: Allocation) -> dict[str, int]:
+    """Most qubits and most two-qubit gates on one node (see :meth:`Plan.load`)."""
+    nodes = problem.num_nodes
+    qubits = int(allocation.loads(nodes).max()) if allocation.num_qubits else 0
+    rows = problem.gates.qubits
+    two = np.flatnonzero(rows[:, 1] >= 0)
+    if not len(two):
+        return {"max_qubits_per_node": qubits, "max_gates_per_node": 0}
+    slices = allocation.slice_of_gate(two)
+    first = allocation.assignment[slices, rows[two, 0]].astype(np.int64)
+    second = allocation.assignment[slices, rows[two, 1]].astype(np.int64)
+    gates = np.bincount(first, minlength=nodes)
+    gates += np.bincount(second[second != first], minlength=nodes)
+    return {"max_qubits_per_node": qubits, "max_gates_per_node": int(gates.max())}
 
 
 def _splits(

@@ -386,3 +386,208 @@ def test_the_spill_folder_is_removed_when_the_run_fails(
     (during,) = seen
     assert during == ["state-0.bin"]
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------ load_balancing
+
+
+def _twelve() -> QuantumCircuit:
+    """Twelve qubits, every pair joined by a CP gate: packing saves ebits."""
+    circuit = QuantumCircuit(12)
+    for a in range(12):
+        for b in range(a + 1, 12):
+            circuit.cp(0.1 * (a + 1), a, b)
+    return circuit
+
+
+def _roomy(topology: str = "ring", **resources: Any) -> Any:
+    """Four nodes of eight data qubits: room to pack twelve qubits on two nodes."""
+    return config_from_mapping(
+        {
+            "distributed": {"num_nodes": 4, "qubits_per_node": 8, "network_topology": topology},
+            "resources": resources,
+        }
+    )
+
+
+def _counted_load(plan: Any) -> tuple[int, int]:
+    """Most qubits and most two-qubit gates on one node, counted gate by gate."""
+    allocation = plan.allocation
+    qubits = max(
+        max(row.count(node) for node in set(row)) for row in allocation.assignment.tolist()
+    )
+    gates: dict[int, int] = {}
+    for g, (a, b) in enumerate(plan.problem.gates.qubits.tolist()):
+        if b < 0:
+            continue
+        t = int(allocation.slice_of_gate(g))
+        for node in {allocation.node_of(a, t), allocation.node_of(b, t)}:
+            gates[node] = gates.get(node, 0) + 1
+    return qubits, max(gates.values())
+
+
+@pytest.mark.parametrize("topology", ["ring", "all_to_all"])
+def test_spread_puts_at_most_an_even_share_on_every_node(topology: str) -> None:
+    plugins = load_plugins()
+    pack = make_plan(_twelve(), _roomy(topology), plugins=plugins, seed=0)
+    spread = make_plan(
+        _twelve(), _roomy(topology, load_balancing="spread"), plugins=plugins, seed=0
+    )
+    pack_qubits, pack_gates = _counted_load(pack)
+    spread_qubits, spread_gates = _counted_load(spread)
+    assert pack_qubits > 3
+    assert spread_qubits <= 3
+    assert spread_gates <= pack_gates
+    # Packing is what saves ebits; spreading pays for the shorter per-node queue.
+    assert spread.ebits > pack.ebits
+    assert pack.summary()["load"] == {
+        "max_qubits_per_node": pack_qubits,
+        "max_gates_per_node": pack_gates,
+        "qubit_cap_per_node": None,
+    }
+    assert spread.summary()["load"] == {
+        "max_qubits_per_node": spread_qubits,
+        "max_gates_per_node": spread_gates,
+        "qubit_cap_per_node": 3,
+    }
+    # The cap was the allocator's view only: the plan keeps the real network.
+    assert spread.topology.data_qubits.tolist() == [8, 8, 8, 8]
+    spread.allocation.check(spread.problem)
+
+
+def test_the_default_is_pack() -> None:
+    plugins = load_plugins()
+    default = make_plan(_twelve(), _roomy(), plugins=plugins, seed=0)
+    pack = make_plan(_twelve(), _roomy(load_balancing="pack"), plugins=plugins, seed=0)
+    assert default.allocation.assignment.tolist() == pack.allocation.assignment.tolist()
+    assert default.load() == pack.load()
+
+
+def test_spread_shares_among_the_max_nodes_a_plan_may_use() -> None:
+    config = config_from_mapping(
+        {
+            "distributed": {"num_nodes": 8, "qubits_per_node": 8, "network_topology": "ring"},
+            "resources": {"max_nodes": 4, "load_balancing": "spread"},
+        }
+    )
+    plan = make_plan(_twelve(), config, plugins=load_plugins(), seed=0)
+    assert plan.topology.num_nodes == 4
+    assert plan.load()["qubit_cap_per_node"] == 3
+    assert plan.allocation.loads(4).max() == 3
+
+
+def test_spread_gives_larger_nodes_the_share_smaller_ones_cannot_hold() -> None:
+    from qdframe.topology import Topology
+
+    # 12 qubits on nodes of 8, 8, 2 and 2: an even share of 3 leaves 2 qubits
+    # without a place, so the cap rises to 4 (4 + 4 + 2 + 2 = 12).
+    network = Topology("line", 4, [(0, 1), (1, 2), (2, 3)], data_qubits=[8, 8, 2, 2], comm_qubits=2)
+    plugins = load_plugins()
+    config = _roomy(load_balancing="spread")
+    plan = make_plan(_twelve(), config, plugins=plugins, seed=0, topology=network)
+    assert plan.load()["qubit_cap_per_node"] == 4
+    assert plan.allocation.loads(4)[0].tolist() == [4, 4, 2, 2]
+    pack = make_plan(_twelve(), _roomy(), plugins=plugins, seed=0, topology=network)
+    assert pack.allocation.loads(4).max() > 4
+
+
+def test_load_counts_a_remote_gate_on_both_nodes_and_a_local_one_once() -> None:
+    from qdframe.allocation import Allocation
+
+    circuit = QuantumCircuit(4)
+    circuit.cp(0.1, 0, 1)  # local to node 0
+    circuit.cp(0.2, 1, 2)  # nodes 0 and 1
+    circuit.cp(0.3, 2, 3)  # local to node 1
+    circuit.cp(0.4, 0, 3)  # nodes 0 and 1
+    circuit.cp(0.5, 0, 2)  # nodes 0 and 1
+    config = _roomy()
+    plan = make_plan(
+        circuit, config, plugins=load_plugins(), allocation=Allocation.static([0, 0, 1, 1])
+    )
+    # Node 0: gates 1, 2, 4, 5; node 1: gates 2, 3, 4, 5.
+    assert plan.load() == {
+        "max_qubits_per_node": 2,
+        "max_gates_per_node": 4,
+        "qubit_cap_per_node": None,
+    }
+    # A given allocation is kept as it is, so spread caps nothing.
+    spread = make_plan(
+        circuit,
+        _roomy(load_balancing="spread"),
+        plugins=load_plugins(),
+        allocation=Allocation.static([0, 0, 0, 1]),
+    )
+    assert spread.load()["max_qubits_per_node"] == 3
+    assert spread.load()["qubit_cap_per_node"] is None
+
+
+def test_load_balancing_key_and_flag_agree_on_the_command_line(tmp_path: Path) -> None:
+    from qdframe.cli.main import app
+
+    circuit = tmp_path / "twelve.qasm"
+    circuit.write_text(qasm2.dumps(_twelve()))
+    network = '[distributed]\nnum_nodes = 4\nqubits_per_node = 8\nnetwork_topology = "ring"\n'
+
+    def plan(config: str, *extra: str) -> Any:
+        path = tmp_path / "c.toml"
+        path.write_text(network + config, encoding="utf-8")
+        return CliRunner().invoke(app, ["plan", str(circuit), "--config", str(path), *extra])
+
+    def as_json(config: str, *extra: str) -> dict[str, Any]:
+        result = plan(config, "--json", *extra)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    key = as_json('[resources]\nload_balancing = "spread"\n')
+    flag = as_json("", "--load-balancing", "spread")
+    pack = as_json("")
+    assert key["allocation"] == flag["allocation"] and key["load"] == flag["load"]
+    assert key["load"]["max_qubits_per_node"] <= 3 < pack["load"]["max_qubits_per_node"]
+    # The flag wins over the file.
+    over = as_json('[resources]\nload_balancing = "spread"\n', "--load-balancing", "pack")
+    assert over["allocation"] == pack["allocation"] and over["load"] == pack["load"]
+    text = plan("", "--load-balancing", "spread")
+    assert text.exit_code == 0, text.output
+    assert "busiest node" in text.stdout and "at most 3 qubits per node" in text.stdout
+    bad = plan("", "--load-balancing", "even")
+    assert bad.exit_code == 2
+    assert "load_balancing" in bad.output and "'pack' or 'spread'" in bad.output
+
+
+def test_a_spread_run_keeps_every_node_to_its_share() -> None:
+    config = config_from_mapping(
+        {
+            "distributed": {"num_nodes": 4, "qubits_per_node": 4, "network_topology": "ring"},
+            "resources": {
+                "executor": "local",
+                "executor_workers": 1,
+                "load_balancing": "spread",
+            },
+        }
+    )
+    circuit = QuantumCircuit(8)
+    circuit.h(0)
+    for q in range(7):
+        circuit.cx(q, q + 1)
+    circuit.measure_all()
+    with qd.DistributedSystem(config, plugins=load_plugins()) as system:
+        result = system.run(circuit, shots=50, seed=0)
+    assert result.plan is not None
+    assert result.plan.load()["max_qubits_per_node"] == 2
+    # A GHZ-type state: only all-zeros and all-ones come out.
+    assert set(result.counts) <= {"0" * 8, "1" * 8}
+
+
+def test_load_balancing_allows_only_pack_or_spread() -> None:
+    with pytest.raises(qd.ConfigError, match=r"pack.*spread"):
+        config_from_mapping({"resources": {"load_balancing": "round_robin"}})
+
+
+def test_enable_load_balancing_names_the_key_that_now_does_it() -> None:
+    from qdframe.config import RemovedConfigKeyWarning
+
+    with pytest.warns(
+        RemovedConfigKeyWarning, match="'resources.load_balancing' does what it meant"
+    ):
+        config = config_from_mapping({"distributed": {"enable_load_balancing": True}})
+    assert config.resources.load_balancing == "pack"

@@ -52,6 +52,14 @@ def _print_text(summary: dict[str, Any], show_nodes: bool, explain: bool = False
     table.add_row("swaps", f"{cost['swaps']} (longest route {cost['max_hops']} hop(s))")
     table.add_row("classical bits", str(cost["classical_bits"]))
     table.add_row("remote gates", f"{cost['remote_gates']} of {cost['two_qubit_gates']}")
+    load = summary.get("load")
+    if load:
+        cap = load.get("qubit_cap_per_node")
+        table.add_row(
+            "busiest node",
+            f"{load['max_qubits_per_node']} qubits, {load['max_gates_per_node']} two-qubit gates"
+            + (f" (spread: at most {cap} qubits per node)" if cap is not None else ""),
+        )
     timings = summary["timings_s"]
     table.add_row(
         "time", f"{timings.get('total', 0):.3f} s (allocation {timings.get('allocate', 0):.3f} s)"
@@ -94,6 +102,14 @@ _NO_MIGRATION_OPTION = typer.Option(
         'allocation_strategy = "static"; without it the configuration decides.'
     ),
 )
+_LOAD_BALANCING_OPTION = typer.Option(
+    None,
+    "--load-balancing",
+    help=(
+        "pack (fewest ebits) or spread (each node at most its even share of the qubits), "
+        "as [resources] load_balancing; without it the configuration decides."
+    ),
+)
 _JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of text.")
 _EXPLAIN_OPTION = typer.Option(
     False, "--explain", help="Also say why the allocator was chosen and how it searched."
@@ -112,6 +128,7 @@ def plan_command(
     seed: int = _SEED_OPTION,
     time_budget: float = _BUDGET_OPTION,
     no_migration: bool = _NO_MIGRATION_OPTION,
+    load_balancing: str | None = _LOAD_BALANCING_OPTION,
     json_output: bool = _JSON_OPTION,
     explain: bool = _EXPLAIN_OPTION,
 ) -> None:
@@ -137,6 +154,7 @@ def plan_command(
             "network_topology": topology,
             "allocator": allocator,
         },
+        resources={"load_balancing": load_balancing},
     ) or load_config(None)
     source = load_circuit(circuit)
     config = sized_config(config, source.num_qubits)
