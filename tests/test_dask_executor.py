@@ -125,6 +125,17 @@ def test_a_worker_lost_without_retries_left_raises_worker_lost(
     assert process_cluster.map(slow_square, [5]) == [25]
 
 
+def test_a_map_while_the_scheduler_knows_no_worker_lets_it_place_the_tasks(
+    process_cluster: DaskExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Right after a worker died, the scheduler may list no worker at all; the
+    # slices then go without a placement instead of failing to submit.
+    from qdframe_dask import executor as dask_executor
+
+    monkeypatch.setattr(dask_executor, "_worker_threads", lambda client: [])
+    assert process_cluster.map(slow_square, [2, 3, 4]) == [4, 9, 16]
+
+
 def test_a_started_cluster_listens_on_loopback_only(process_cluster: DaskExecutor) -> None:
     import psutil
 

@@ -404,7 +404,9 @@ class _DaskSubmitter:
                 key=f"qdframe-batch-{self._batch}-{k}",
                 pure=False,
                 workers=[places[k % len(places)]] if places else None,
-                allow_other_workers=True,
+                # Dask accepts the flag only with a placement (none while the
+                # scheduler knows no worker, e.g. one being restarted).
+                allow_other_workers=bool(places),
             )
             for k, indices in enumerate(slices)
         ]
