@@ -354,12 +354,14 @@ def evaluate(
                 **restrict,
             )
 
-        pairs_only = _pairs_only(seg_a, seg_b)
-        found = None if pairs_only else search()
-        if pairs_only:
-            # Every segment meets one other segment only: each such pair
-            # needs a copy of its own, at the hops between them, which is
-            # what the pairwise cover pays.
+        # Two cases where the pairwise cover is already a minimum tree cover:
+        # every segment meets one other segment only (each such pair needs a
+        # copy of its own, at the hops between them); or two nodes, where no
+        # gate can be detached and every copy goes to the one other node, so
+        # tree covers are the vertex covers König's construction minimises.
+        pairwise_optimal = topology.num_nodes == 2 or _pairs_only(seg_a, seg_b)
+        found = None if pairwise_optimal else search()
+        if pairwise_optimal:
             status, bound, tree_ebits = "optimal", float(pairwise_ebits), pairwise_ebits
         if found is not None:
             status, bound, tree_ebits = found.status, found.bound, found.ebits

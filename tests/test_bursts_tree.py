@@ -342,3 +342,37 @@ def test_segments_that_meet_one_partner_each_need_no_search() -> None:
     first = GateArray(8, np.array(rows[:16]), np.arange(16))
     small = AllocationProblem(first, _network("all", 4, 2))
     assert evaluate(small, allocation, cover="tree").ebits == _tree_minimum(small, allocation)
+
+
+@st.composite
+def _two_node_cases(draw: st.DrawFn) -> tuple[AllocationProblem, Allocation]:
+    n = draw(st.integers(3, 6))
+    rows = []
+    for _ in range(draw(st.integers(1, 9))):
+        a = draw(st.integers(0, n - 1))
+        if draw(st.integers(0, 3)) == 0:
+            rows.append((a, -1))
+        else:
+            b = draw(st.integers(0, n - 2))
+            rows.append((a, b + (b >= a)))
+    gates = GateArray(n, np.array(rows), np.arange(len(rows)))
+    capacity = math.ceil(n / 2)
+    problem = AllocationProblem(
+        gates, _network(draw(st.sampled_from(["all", "ring"])), 2, capacity)
+    )
+    slots = [node for node in range(2) for _ in range(capacity)]
+    return problem, Allocation.static(np.array(draw(st.permutations(slots))[:n]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_two_node_cases())
+def test_on_two_nodes_the_pairwise_cover_is_the_minimum_without_a_search(
+    case: tuple[AllocationProblem, Allocation],
+) -> None:
+    # No gate can be detached and every copy goes to the one other node:
+    # König's cover is a minimum tree cover, so no integer program runs.
+    problem, allocation = case
+    report = evaluate(problem, allocation, cover="tree")
+    assert report.cat_ebits == _tree_minimum(problem, allocation)
+    if report.remote_gates:
+        assert report.cover == "pairwise" and report.cover_status == "optimal"
