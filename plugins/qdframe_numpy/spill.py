@@ -54,8 +54,9 @@ def check_disk(needed: int, spill_dir: str | None, *, what: str) -> Path:
         raise ResourceError(
             f"backend 'numpy': {what} needs {format_bytes(needed)} ({needed} bytes) on disk "
             f"to spill but {str(root)!r} has only {format_bytes(free)} ({free} bytes) free; "
-            "set [memory] spill_dir to a folder on a larger disk, use precision='complex64' "
-            "(half the size), or cut the circuit (communication mode 'classical')"
+            "set [memory] spill_dir to a folder on a larger disk, use single precision "
+            '([acceleration] precision = "complex64", half the size), or cut the circuit '
+            "(--mode classical)"
         )
     return root
 
