@@ -78,6 +78,11 @@ class DeliveryGeometry:
         # Deliveries with intermediate nodes, and where their nodes start.
         self.swapped = np.flatnonzero(self.hops > 1)
         self.interior_start = self.hop_ptr[self.swapped] - self.swapped
+        # Swaps per node, and swaps whose far end is each node: the gate
+        # errors they add are per-node constants, summed through these counts.
+        num_nodes = program.topology.num_nodes
+        self.swaps_at = np.bincount(self.interior_node, minlength=num_nodes)
+        self.swaps_ending_at = np.bincount(self.interior_end, minlength=num_nodes)
 
     def times(
         self,
@@ -111,16 +116,13 @@ class DeliveryGeometry:
         right_busy = after + g2[node] + gm[node] + gr[node]
         log_idle = 0.0
         if len(node):
-            for idle in (swap_at - before, swap_at - after):
-                factor = (3.0 + np.exp(-idle / t1[node]) + 2.0 * np.exp(-idle / t2[node])) / 6.0
-                log_idle += float(np.log(factor).sum())
-        end_error = np.log1p(-e1[self.interior_end]) if len(node) else np.zeros(0)
-        log_gates = float(
-            (
-                np.log1p(-e2[node]) + np.log1p(-e1[node]) + 2.0 * np.log1p(-em[node])
-                + 2.0 * end_error
-            ).sum()
-        )  # fmt: skip
+            # The half that arrived first waits for the other; the later one
+            # does not wait at all (a factor of exactly 1).
+            idle = np.abs(before - after)
+            factor = (3.0 + np.exp(-idle / t1[node]) + 2.0 * np.exp(-idle / t2[node])) / 6.0
+            log_idle = float(np.log(factor).sum())
+        swap_log = np.log1p(-e2) + np.log1p(-e1) + 2.0 * np.log1p(-em)
+        log_gates = float(self.swaps_at @ swap_log + 2.0 * (self.swaps_ending_at @ np.log1p(-e1)))
         return DeliveryTimes(
             duration=duration,
             near=first,
