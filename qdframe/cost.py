@@ -585,16 +585,16 @@ def _cover_sides(
     left_id = left_id.reshape(-1).astype(np.int64)
     right_id = right_id.reshape(-1).astype(np.int64)
     n_left, n_right = len(left), len(right)
-    edges = np.unique(left_id * n_right + right_id)
-    rows_l, cols_r = edges // n_right, edges % n_right
-    if len(edges) <= SMALL_EDGES:
+    if len(left_id) <= SMALL_EDGES:
+        edges = np.unique(left_id * n_right + right_id)
         cover_l1, cover_r1, cover_l2, cover_r2, component = small_covers(
-            rows_l, cols_r, n_left, n_right
+            edges // n_right, edges % n_right, n_left, n_right
         )
         count = int(component.max()) + 1
     else:
+        # scipy's sparse constructor merges repeated edges faster than np.unique.
         cover_l1, cover_r1, cover_l2, cover_r2, component, count = _scipy_covers(
-            rows_l, cols_r, n_left, n_right
+            left_id, right_id, n_left, n_right
         )
 
     # Row span of each possible burst, from the gates it could serve.
@@ -631,13 +631,17 @@ def _scipy_covers(
     IntArray,
     int,
 ]:
-    """:func:`qdframe._bipartite.small_covers` for large graphs, through scipy."""
+    """:func:`qdframe._bipartite.small_covers` for large graphs, through scipy
+    (repeated edges allowed)."""
     # Imported by name: scipy ships without type information.
     sparse = importlib.import_module("scipy.sparse")
     csgraph = importlib.import_module("scipy.sparse.csgraph")
     graph = sparse.csr_matrix(
         (np.ones(len(rows_l), dtype=np.int8), (rows_l, cols_r)), shape=(n_left, n_right)
     )
+    graph.sum_duplicates()
+    coo = graph.tocoo()
+    rows_l, cols_r = coo.row.astype(np.int64), coo.col.astype(np.int64)
     match_left = np.asarray(
         csgraph.maximum_bipartite_matching(graph, perm_type="column"), dtype=np.int64
     )
