@@ -77,12 +77,17 @@ def _tree_minimum(problem: AllocationProblem, allocation: Allocation) -> int:
 
 
 @st.composite
-def _cases(draw: st.DrawFn) -> tuple[AllocationProblem, Allocation]:
-    n = draw(st.integers(3, 5))
-    k = draw(st.integers(3, 4))
+def _cases(
+    draw: st.DrawFn,
+    nodes: tuple[int, int] = (3, 4),
+    qubits: tuple[int, int] = (3, 5),
+    max_gates: int = 7,
+) -> tuple[AllocationProblem, Allocation]:
+    n = draw(st.integers(*qubits))
+    k = draw(st.integers(*nodes))
     kind = draw(st.sampled_from(["all", "ring"]))
     rows = []
-    for _ in range(draw(st.integers(1, 7))):
+    for _ in range(draw(st.integers(1, max_gates))):
         a = draw(st.integers(0, n - 1))
         if draw(st.integers(0, 3)) == 0:
             rows.append((a, -1))
@@ -344,28 +349,8 @@ def test_segments_that_meet_one_partner_each_need_no_search() -> None:
     assert evaluate(small, allocation, cover="tree").ebits == _tree_minimum(small, allocation)
 
 
-@st.composite
-def _two_node_cases(draw: st.DrawFn) -> tuple[AllocationProblem, Allocation]:
-    n = draw(st.integers(3, 6))
-    rows = []
-    for _ in range(draw(st.integers(1, 9))):
-        a = draw(st.integers(0, n - 1))
-        if draw(st.integers(0, 3)) == 0:
-            rows.append((a, -1))
-        else:
-            b = draw(st.integers(0, n - 2))
-            rows.append((a, b + (b >= a)))
-    gates = GateArray(n, np.array(rows), np.arange(len(rows)))
-    capacity = math.ceil(n / 2)
-    problem = AllocationProblem(
-        gates, _network(draw(st.sampled_from(["all", "ring"])), 2, capacity)
-    )
-    slots = [node for node in range(2) for _ in range(capacity)]
-    return problem, Allocation.static(np.array(draw(st.permutations(slots))[:n]))
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_two_node_cases())
+@given(_cases(nodes=(2, 2), qubits=(3, 6), max_gates=9))
 def test_on_two_nodes_the_pairwise_cover_is_the_minimum_without_a_search(
     case: tuple[AllocationProblem, Allocation],
 ) -> None:
