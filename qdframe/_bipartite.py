@@ -4,7 +4,7 @@
 two König covers (from either side) and the connected components. The scipy
 route builds several sparse matrices per call, which costs more than the
 whole answer on the graphs of tens of edges that small circuits and every
-allocator move produce; below :data:`SMALL_EDGES` edges these functions give
+allocator move produce; up to :data:`SMALL_EDGES` edges these functions give
 the same answer directly.
 
 The answer does not depend on which maximum matching is found: the vertices
@@ -22,7 +22,8 @@ import numpy.typing as npt
 
 __all__ = ["SMALL_EDGES", "small_covers"]
 
-#: Graphs with at most this many distinct edges take the plain-Python route.
+#: Graphs of at most this many edges, repeats included (the remote gates of a
+#: cost evaluation), take the plain-Python route.
 SMALL_EDGES = 2000
 
 BoolArray = npt.NDArray[np.bool_]
