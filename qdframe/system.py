@@ -212,15 +212,9 @@ class DistributedSystem:
         if seed is not None:
             check_seed(seed)
         if verify_method is not None:
-            from qdframe.errors import ConfigError
-            from qdframe.verification import METHODS
+            from qdframe.verification import check_method_name
 
-            if verify_method not in METHODS:
-                raise ConfigError(
-                    f"unknown verification method {verify_method!r}",
-                    key_path="verify_method",
-                    allowed=", ".join(METHODS),
-                )
+            check_method_name(verify_method, key_path="verify_method")
             verify = True
         plugins = self._require_plugins()
         request = RunRequest(

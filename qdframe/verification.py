@@ -89,7 +89,14 @@ if TYPE_CHECKING:
     from qdframe.distribute.program import DistributedProgram
     from qdframe.plugins import LoadedPlugins
 
-__all__ = ["METHODS", "VerificationResult", "check_method", "false_accept_bound", "verify"]
+__all__ = [
+    "METHODS",
+    "VerificationResult",
+    "check_method",
+    "check_method_name",
+    "false_accept_bound",
+    "verify",
+]
 
 _QCEC_MIDWAY = (
     "method 'qcec' compares originals without mid-circuit measurements, resets or "
@@ -349,6 +356,17 @@ def _measures_midway(circuit: QuantumCircuit, skipped: Collection[int]) -> bool:
         if operation.name in ("measure", "reset") or getattr(operation, "blocks", None):
             return True
     return False
+
+
+def check_method_name(method: str, *, key_path: str = "method") -> None:
+    """Refuse a method that is not one of :data:`METHODS`.
+
+    :raises ConfigError: naming ``key_path``, the value and the allowed methods.
+    """
+    if method not in METHODS:
+        raise ConfigError(
+            f"unknown verification method {method!r}", key_path=key_path, allowed=", ".join(METHODS)
+        )
 
 
 def check_method(original: QuantumCircuit, method: str) -> None:
@@ -838,8 +856,7 @@ def verify(
         its qubit or classical-bit counts do not match the original.
     :raises ResourceError: an explicitly chosen simulation method exceeds its limits.
     """
-    if method not in METHODS:
-        raise ConfigError(f"unknown verification method {method!r}", allowed=", ".join(METHODS))
+    check_method_name(method)
     from qdframe.backend import validate_shots
 
     validate_shots(shots, minimum=1)

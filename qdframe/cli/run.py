@@ -203,14 +203,9 @@ def run_command(
     if mode is not None and mode not in _MODES:
         raise ConfigError(f"unknown mode {mode!r}", key_path="--mode", allowed=", ".join(_MODES))
     if verify_method is not None:
-        from qdframe.verification import METHODS
+        from qdframe.verification import check_method_name
 
-        if verify_method not in METHODS:
-            raise ConfigError(
-                f"unknown verification method {verify_method!r}",
-                key_path="--verify-method",
-                allowed=", ".join(METHODS),
-            )
+        check_method_name(verify_method, key_path="--verify-method")
         verify = True
     if resume is not None:
         if circuit is not None or report is not None:
