@@ -23,6 +23,17 @@ _SMALL_BUFFERS = {"chunk_qubits": 10, "threads": 1}
 _BUDGET = 256 * 1024
 
 
+def _spilling_backend(spill_dir: Path) -> Any:
+    """A numpy backend whose tiny memory budget makes 16-qubit states spill."""
+    return qd.get_backend(
+        "numpy",
+        max_memory_bytes=_BUDGET,
+        spill_to_disk=True,
+        spill_dir=str(spill_dir),
+        **_SMALL_BUFFERS,
+    )
+
+
 def _entangled(n: int) -> QuantumCircuit:
     circuit = QuantumCircuit(n)
     circuit.h(0)
@@ -56,13 +67,7 @@ def test_a_state_over_the_memory_budget_spills_to_disk_with_the_same_counts(
 ) -> None:
     circuit = make(16)
     in_memory = qd.get_backend("numpy", **_SMALL_BUFFERS).run(circuit, shots=300, seed=4).single()
-    spilling = qd.get_backend(
-        "numpy",
-        max_memory_bytes=_BUDGET,
-        spill_to_disk=True,
-        spill_dir=str(tmp_path),
-        **_SMALL_BUFFERS,
-    )
+    spilling = _spilling_backend(tmp_path)
     spilled = spilling.run(circuit, shots=300, seed=4).single()
     assert spilled.counts == in_memory.counts
     spill = spilled.metadata["spill"]
@@ -91,13 +96,7 @@ def test_a_spill_that_does_not_fit_the_disk_is_refused(tmp_path: Path) -> None:
     circuit = QuantumCircuit(qubits)
     circuit.h(0)
     circuit.measure_all()
-    backend = qd.get_backend(
-        "numpy",
-        max_memory_bytes=_BUDGET,
-        spill_to_disk=True,
-        spill_dir=str(tmp_path),
-        **_SMALL_BUFFERS,
-    )
+    backend = _spilling_backend(tmp_path)
     with pytest.raises(ResourceError, match=r"on disk to spill but .* free"):
         backend.preflight(circuit)
     assert list(tmp_path.iterdir()) == []
@@ -105,13 +104,7 @@ def test_a_spill_that_does_not_fit_the_disk_is_refused(tmp_path: Path) -> None:
 
 def test_a_missing_spill_dir_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
-    backend = qd.get_backend(
-        "numpy",
-        max_memory_bytes=_BUDGET,
-        spill_to_disk=True,
-        spill_dir=str(missing),
-        **_SMALL_BUFFERS,
-    )
+    backend = _spilling_backend(missing)
     with pytest.raises(ResourceError, match=r"nowhere.*is not an existing folder"):
         backend.run(_entangled(16), shots=10, seed=1)
 
@@ -119,13 +112,7 @@ def test_a_missing_spill_dir_is_named(tmp_path: Path) -> None:
 def test_a_spilled_state_is_not_returned_as_an_exact_statevector(tmp_path: Path) -> None:
     circuit = _entangled(16)
     circuit.remove_final_measurements()
-    backend = qd.get_backend(
-        "numpy",
-        max_memory_bytes=_BUDGET,
-        spill_to_disk=True,
-        spill_dir=str(tmp_path),
-        **_SMALL_BUFFERS,
-    )
+    backend = _spilling_backend(tmp_path)
     with pytest.raises(ResourceError, match=r"shots=0 .* kept on disk"):
         backend.run(circuit, shots=0)
     assert list(tmp_path.iterdir()) == []
@@ -133,13 +120,7 @@ def test_a_spilled_state_is_not_returned_as_an_exact_statevector(tmp_path: Path)
 
 def test_spilling_raises_the_widest_circuit_the_backend_reports(tmp_path: Path) -> None:
     plain = qd.get_backend("numpy", max_memory_bytes=_BUDGET, **_SMALL_BUFFERS)
-    spilling = qd.get_backend(
-        "numpy",
-        max_memory_bytes=_BUDGET,
-        spill_to_disk=True,
-        spill_dir=str(tmp_path),
-        **_SMALL_BUFFERS,
-    )
+    spilling = _spilling_backend(tmp_path)
     assert (
         spilling.capabilities.max_qubits["complex128"]
         > plain.capabilities.max_qubits["complex128"] + 4
@@ -374,13 +355,7 @@ def test_the_spill_folder_is_removed_when_the_run_fails(
         raise OSError("the disk went away")
 
     monkeypatch.setattr(engine, "sample_indices", failing_sample)
-    backend = qd.get_backend(
-        "numpy",
-        max_memory_bytes=_BUDGET,
-        spill_to_disk=True,
-        spill_dir=str(tmp_path),
-        **_SMALL_BUFFERS,
-    )
+    backend = _spilling_backend(tmp_path)
     with pytest.raises(OSError, match="the disk went away"):
         backend.run(_entangled(16), shots=10, seed=1)
     (during,) = seen
