@@ -88,7 +88,7 @@ class RouteTable:
         #: EPR pairs wanted per node pair (``a < b``), when known (see :meth:`for_plan`).
         self.demands: dict[tuple[int, int], int] = {}
         self._parents: dict[int, IntArray] = {}
-        self._adjacency = _adjacency(topology)
+        self._adjacency_matrix: Any = None
         self._swap_ok: npt.NDArray[np.bool_] = self.comm_qubits >= SWAP_COMM_QUBITS
         for (a, b), path in (routes or {}).items():
             self.set(a, b, path)
@@ -277,13 +277,19 @@ class RouteTable:
     def _bfs(self, source: int) -> IntArray:
         """Breadth-first parents from ``source``; swap-incapable nodes are leaves."""
         allow = self._swap_ok
-        if bool(np.all(allow)):
+        if bool(np.all(allow)) and self.topology.num_nodes > _PYTHON_BFS_MAX_NODES:
             _, parents = _csgraph().breadth_first_order(self._adjacency, source, directed=True)
             result = np.asarray(parents, dtype=np.int64)
             result[result < 0] = -1
             result[source] = source
             return result
         return self._bfs_restricted(source, allow)
+
+    @property
+    def _adjacency(self) -> Any:
+        if self._adjacency_matrix is None:
+            self._adjacency_matrix = _adjacency(self.topology)
+        return self._adjacency_matrix
 
     def _bfs_restricted(self, source: int, allow: npt.NDArray[np.bool_]) -> IntArray:
         n = self.topology.num_nodes
@@ -305,6 +311,11 @@ class RouteTable:
     def _bfs_distances(self, source: int) -> IntArray:
         dist = _csgraph().shortest_path(self._adjacency, unweighted=True, indices=source)
         return np.asarray(np.where(np.isinf(dist), -1, dist), dtype=np.int64)
+
+
+#: Up to this many nodes, breadth-first searches run in Python (the same
+#: parents as scipy's, which small networks need not import).
+_PYTHON_BFS_MAX_NODES = 256
 
 
 def _adjacency(topology: Topology) -> Any:
