@@ -23,6 +23,7 @@ packages with the most import time of their own and the modules whose imports
 (with everything they pulled in) took longest.
 
     python benchmarks/startup.py --baseline fcc0979 --now HEAD --repeat 3
+    python benchmarks/startup.py --baseline fcc0979 --only plan --repeat 5
 
 Exit codes: 0 measured, 1 a command failed (its stderr is shown), 2 bad
 arguments (an unknown revision, ``--repeat`` below 1).
@@ -130,6 +131,13 @@ def main() -> int:
     parser.add_argument("--now", help="git revision to measure instead of the working tree")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command (median shown)")
     parser.add_argument("--top", type=int, default=10, help="import offenders listed per tree")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="measure only the commands whose label contains TEXT (repeatable; e.g. 'plan')",
+    )
     args = parser.parse_args()
     if args.repeat < 1 or args.top < 0:
         parser.error("--repeat must be >= 1 and --top >= 0")
@@ -154,6 +162,11 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         # Not a command: what registering every installed plugin costs.
         "python: qdframe.load_plugins()": [],
     }
+    if args.only:
+        commands = {k: v for k, v in commands.items() if any(t in k for t in args.only)}
+        if not commands:
+            print(f"no command matches {args.only}", file=sys.stderr)
+            return 2
     trees: dict[str, Path | None] = {}
     if args.baseline:
         trees["baseline"] = _export(args.baseline, work / "baseline")
